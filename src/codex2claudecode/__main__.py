@@ -1,0 +1,3 @@
+from codex2claudecode.cli import main
+
+raise SystemExit(main())

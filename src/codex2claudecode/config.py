@@ -1,0 +1,295 @@
+"""The configuration contract (DESIGN §3): every part reads its settings from `Config`.
+
+`Config.load(env, **flags)` resolves command-line flags over environment variables over
+defaults. Nothing else in the package reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+Provider = Literal["codex", "kiro"]
+
+DEFAULT_PORT = 8787
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api"
+DEFAULT_OPENAI_AUTH_URL = "https://auth.openai.com"
+DEFAULT_KIRO_REGION = "us-east-1"
+DEFAULT_KIRO_PAYLOAD_LIMIT = 1_200_000
+DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
+DEFAULT_PING_INTERVAL = 10.0
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Proxies:
+    https: str | None = None
+    http: str | None = None
+    no_proxy: tuple[str, ...] = ()
+
+    def for_url(self, url: str) -> str | None:
+        """The proxy URL to reach `url` through, or None for a direct connection."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if _bypassed(host, parts.port, self.no_proxy):
+            return None
+        return self.https if parts.scheme == "https" else self.http
+
+
+def _bypassed(host: str, port: int | None, no_proxy: tuple[str, ...]) -> bool:
+    for entry in no_proxy:
+        if entry == "*":
+            return True
+        name, _, entry_port = entry.partition(":")
+        if entry_port and port is not None and entry_port != str(port):
+            continue
+        name = name.lstrip(".").lower()
+        if not name:
+            continue
+        if host == name or host.endswith("." + name):
+            return True
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(name, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    port: int = DEFAULT_PORT
+    host: str = DEFAULT_HOST
+    password: str | None = None
+    headless: bool = False
+    provider: Provider | None = None
+    """None means: the last provider used (provider-config.json), else codex."""
+    home: Path = field(default_factory=lambda: Path.home() / ".codex2claudecode")
+    codex_auth_file: Path | None = None
+    codex_auth_account: str | None = None
+    kiro_auth_account: str | None = None
+    codex_home: Path = field(default_factory=lambda: Path.home() / ".codex")
+    chatgpt_base_url: str = DEFAULT_CHATGPT_BASE_URL
+    openai_auth_url: str = DEFAULT_OPENAI_AUTH_URL
+    kiro_auth_file: Path = field(
+        default_factory=lambda: Path.home() / ".aws" / "sso" / "cache" / "kiro-auth-token.json"
+    )
+    kiro_api_region: str = DEFAULT_KIRO_REGION
+    kiro_base_url: str | None = None
+    kiro_auth_url: str | None = None
+    kiro_oidc_url: str | None = None
+    kiro_payload_limit: int = DEFAULT_KIRO_PAYLOAD_LIMIT
+    claude_config_dir: Path = field(default_factory=lambda: Path.home() / ".claude")
+    proxies: Proxies = field(default_factory=Proxies)
+    log_body: bool = True
+    stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT
+    """Seconds without an upstream byte before a stream is failed; 0 disables."""
+    ping_interval: float = DEFAULT_PING_INTERVAL
+    """Seconds of upstream silence after which a client stream gets a keep-alive event."""
+    model_overrides: Mapping[str, str] = field(default_factory=dict)
+    """Claude tier (`opus`, `sonnet`, `haiku`) -> GPT model, from CODEX_{TIER}_MODEL."""
+
+    # ------------------------------------------------------------------ derived paths
+
+    @property
+    def codex_auth_path(self) -> Path:
+        return self.codex_auth_file or self.home / "auth-codex.json"
+
+    @property
+    def codex_cli_auth_path(self) -> Path:
+        return self.codex_home / "auth.json"
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the account-info, fast-mode and request-log files live (beside the auth file)."""
+        return self.codex_auth_path.parent
+
+    @property
+    def codex_responses_url(self) -> str:
+        return self.chatgpt_base_url.rstrip("/") + "/codex/responses"
+
+    @property
+    def openai_token_url(self) -> str:
+        return self.openai_auth_url.rstrip("/") + "/oauth/token"
+
+    @property
+    def kiro_api_url(self) -> str:
+        return self.kiro_base_url or f"https://q.{self.kiro_api_region}.amazonaws.com"
+
+    def kiro_auth_base(self, region: str | None = None) -> str:
+        return self.kiro_auth_url or f"https://prod.{region or self.kiro_api_region}.auth.desktop.kiro.dev"
+
+    def kiro_oidc_base(self, region: str | None = None) -> str:
+        return self.kiro_oidc_url or f"https://oidc.{region or self.kiro_api_region}.amazonaws.com"
+
+    @property
+    def is_loopback(self) -> bool:
+        return _is_loopback_host(self.host)
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        port: int | None = None,
+        host: str | None = None,
+        password: str | None = None,
+        headless: bool | None = None,
+        provider: str | None = None,
+    ) -> Config:
+        """Resolve flags (the keyword arguments) over `env` (default `os.environ`) over defaults.
+
+        Raises:
+            ConfigError: a value is malformed, or a non-loopback host has no password.
+        """
+        env = os.environ if env is None else env
+        home = _home(env)
+        state = _path(env.get("CODEX2CLAUDECODE_HOME"), home) or home / ".codex2claudecode"
+        region = env.get("KIRO_API_REGION") or DEFAULT_KIRO_REGION
+        cfg = cls(
+            port=port if port is not None else _port(env.get("PORT")),
+            host=host or env.get("HOST") or DEFAULT_HOST,
+            password=(password if password is not None else env.get("API_PASSWORD")) or None,
+            headless=bool(headless) or _truthy(env.get("CODEX_NO_UI")),
+            provider=_provider(provider or env.get("UPSTREAM_PROVIDER")),
+            home=state,
+            codex_auth_file=_path(env.get("CODEX_AUTH_FILE"), home),
+            codex_auth_account=env.get("CODEX_AUTH_ACCOUNT") or None,
+            kiro_auth_account=env.get("KIRO_AUTH_ACCOUNT") or None,
+            codex_home=_path(env.get("CODEX_HOME"), home) or home / ".codex",
+            chatgpt_base_url=_url(env, "CHATGPT_BASE_URL") or DEFAULT_CHATGPT_BASE_URL,
+            openai_auth_url=_url(env, "OPENAI_AUTH_URL") or DEFAULT_OPENAI_AUTH_URL,
+            kiro_auth_file=_path(env.get("KIRO_AUTH_FILE"), home)
+            or home / ".aws" / "sso" / "cache" / "kiro-auth-token.json",
+            kiro_api_region=region,
+            kiro_base_url=_url(env, "KIRO_BASE_URL"),
+            kiro_auth_url=_url(env, "KIRO_AUTH_URL"),
+            kiro_oidc_url=_url(env, "KIRO_OIDC_URL"),
+            kiro_payload_limit=_payload_limit(env),
+            claude_config_dir=_path(env.get("CLAUDE_CONFIG_DIR"), home) or home / ".claude",
+            proxies=Proxies(
+                https=_env_any(env, "HTTPS_PROXY") or _env_any(env, "ALL_PROXY"),
+                http=_env_any(env, "HTTP_PROXY") or _env_any(env, "ALL_PROXY"),
+                no_proxy=tuple(
+                    p.strip() for p in (_env_any(env, "NO_PROXY") or "").split(",") if p.strip()
+                ),
+            ),
+            log_body=env.get("LOG_BODY", "1").strip().lower() not in ("0", "false", "no", "off"),
+            stream_idle_timeout=_seconds_from_ms(env, "STREAM_IDLE_TIMEOUT_MS")
+            if env.get("STREAM_IDLE_TIMEOUT_MS")
+            else DEFAULT_STREAM_IDLE_TIMEOUT,
+            model_overrides={
+                tier: env[f"CODEX_{tier.upper()}_MODEL"]
+                for tier in ("opus", "sonnet", "haiku")
+                if env.get(f"CODEX_{tier.upper()}_MODEL")
+            },
+        )
+        if not cfg.is_loopback and not cfg.password:
+            raise ConfigError(
+                f"refusing to listen on {cfg.host} without a password: anyone on the network "
+                "could use your account. Set --password (or API_PASSWORD), or bind 127.0.0.1."
+            )
+        return cfg
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]  # dataclass field names
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    if env.get("HOME"):
+        return Path(env["HOME"])
+    if env.get("USERPROFILE"):
+        return Path(env["USERPROFILE"])
+    return Path.home()
+
+
+def _path(value: str | None, home: Path) -> Path | None:
+    if not value:
+        return None
+    if value == "~" or value.startswith(("~/", "~\\")):
+        return home / value[2:]
+    return Path(value)
+
+
+def _env_any(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(name) or env.get(name.lower()) or None
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _port(value: str | None) -> int:
+    if not value:
+        return DEFAULT_PORT
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"PORT must be a number from 0 to 65535, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"PORT must be a number from 0 to 65535, got {value!r}")
+    return port
+
+
+def _provider(value: str | None) -> Provider | None:
+    if not value:
+        return None
+    lowered = value.strip().lower()
+    if lowered == "kiro":
+        return "kiro"
+    if lowered == "codex":
+        return "codex"
+    raise ConfigError(f"provider must be 'codex' or 'kiro', got {value!r}")
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _payload_limit(env: Mapping[str, str]) -> int:
+    raw = env.get("KIRO_PAYLOAD_SIZE_LIMIT_BYTES")
+    if raw:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"KIRO_PAYLOAD_SIZE_LIMIT_BYTES must be a number, got {raw!r}") from None
+    raw = env.get("KIRO_MAX_PAYLOAD_SIZE_MB")
+    if raw:
+        try:
+            return int(float(raw) * 1_000_000)
+        except ValueError:
+            raise ConfigError(f"KIRO_MAX_PAYLOAD_SIZE_MB must be a number, got {raw!r}") from None
+    return DEFAULT_KIRO_PAYLOAD_LIMIT
+
+
+def _seconds_from_ms(env: Mapping[str, str], name: str) -> float:
+    raw = env.get(name, "")
+    try:
+        return max(0.0, float(raw) / 1000.0)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of milliseconds, got {raw!r}") from None
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

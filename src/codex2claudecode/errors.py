@@ -1,0 +1,83 @@
+"""The gateway's error tree; each frontend renders these in its own dialect.
+
+    GatewayError (500)
+    ├── InvalidRequest (400)            bad client input; `param` names the field path
+    │   └── ContextTooLong (400)        the prompt exceeds the model's window
+    ├── AuthenticationFailed (401)      gateway password wrong, or upstream rejected our token
+    ├── PermissionDenied (403)
+    ├── NotFound (404)
+    ├── RequestTooLarge (413)
+    ├── RateLimited (429)               carries `retry_after` seconds
+    ├── NoAccount (503)                 no usable credentials are configured
+    ├── UpstreamUnavailable (529)       upstream overloaded / unreachable
+    └── UpstreamFailed (502)            upstream broke: bad status, cut stream, idle timeout
+
+An error holds data, never a dialect's JSON. `status` is the HTTP status to answer with.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class GatewayError(Exception):
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status  # type: ignore[misc]  # per-instance override of the class default
+
+
+class InvalidRequest(GatewayError):
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class ContextTooLong(InvalidRequest):
+    """The conversation does not fit; clients such as Claude Code compact on this."""
+
+    def __init__(self, message: str, *, tokens: int | None = None, limit: int | None = None):
+        super().__init__(message)
+        self.tokens = tokens
+        self.limit = limit
+
+
+class AuthenticationFailed(GatewayError):
+    status: ClassVar[int] = 401
+
+
+class PermissionDenied(GatewayError):
+    status: ClassVar[int] = 403
+
+
+class NotFound(GatewayError):
+    status: ClassVar[int] = 404
+
+
+class RequestTooLarge(GatewayError):
+    status: ClassVar[int] = 413
+
+
+class RateLimited(GatewayError):
+    status: ClassVar[int] = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NoAccount(GatewayError):
+    status: ClassVar[int] = 503
+
+
+class UpstreamUnavailable(GatewayError):
+    status: ClassVar[int] = 529
+
+
+class UpstreamFailed(GatewayError):
+    status: ClassVar[int] = 502

@@ -1,0 +1,245 @@
+"""The intermediate representation: one request type and one event stream.
+
+Frontends parse their dialect into `Request` and render `Event`s; backends encode a `Request`
+for their provider and decode its answer into `Event`s. Non-streaming answers are built by
+`Accumulator` from the same events, so every frontend x backend pair shares one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+Effort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+Role: TypeAlias = Literal["user", "assistant", "system"]
+StopReason: TypeAlias = Literal[
+    "end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"
+]
+
+# --------------------------------------------------------------------------- request parts
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    media_type: str | None
+    data: str | None
+    """Base64 payload (no `data:` prefix); None when the image is given by `url`."""
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    source: Literal["base64", "url", "text", "file"]
+    title: str | None = None
+    media_type: str | None = None
+    data: str | None = None
+    """Base64 payload for `base64`, the plain text for `text`."""
+    url: str | None = None
+    file_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPart:
+    id: str
+    """The client-visible call id (Anthropic `tool_use.id`, Responses `call_id`)."""
+    name: str
+    arguments_json: str
+    """The call's arguments as a JSON object text."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultPart:
+    call_id: str
+    content: tuple[TextPart | ImagePart, ...]
+    is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingPart:
+    text: str
+    signature: str | None
+    """Opaque; a backend may have packed provider state into it (Codex: encrypted reasoning)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedThinkingPart:
+    data: str
+    """Opaque provider state, echoed back by the client unchanged."""
+
+
+Part: TypeAlias = (
+    TextPart
+    | ImagePart
+    | DocumentPart
+    | ToolCallPart
+    | ToolResultPart
+    | ThinkingPart
+    | RedactedThinkingPart
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    """`system` marks an instruction given mid-conversation (Claude Code sends such messages)."""
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str | None
+    input_schema: dict[str, object]
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    mode: Literal["auto", "any", "none", "tool"]
+    name: str | None = None
+    """The forced tool's name when `mode` is `tool`."""
+    parallel: bool = True
+    """False when the client asked for at most one tool call per turn."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """Structured output: the answer text must be JSON matching `schema`."""
+
+    schema: dict[str, object]
+    name: str | None = None
+    strict: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Thinking:
+    mode: Literal["enabled", "adaptive", "disabled"]
+    budget_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    model: str
+    messages: tuple[Message, ...]
+    system: str = ""
+    """System prompt text, blocks joined with a blank line; empty when none was given."""
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    thinking: Thinking | None = None
+    effort: Effort | None = None
+    """The client's explicit effort (Anthropic `output_config.effort`), already mapped to ours."""
+    output_format: OutputFormat | None = None
+    max_tokens: int | None = None
+    stop_sequences: tuple[str, ...] = ()
+    stream: bool = False
+    session_key: str | None = None
+    """Stable per client conversation; used for prompt caching and account affinity."""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The upstream accepted the request; no client byte has been sent before this."""
+
+    response_id: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextStart:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextEnd:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingStart:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingEnd:
+    signature: str
+    """Opaque state that, echoed back in a `ThinkingPart`, lets the backend restore the reasoning."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedThinking:
+    """A reasoning step with no readable text, only opaque state (a whole block)."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    arguments_json: str
+    """A fragment; the fragments of one call, joined in order, are its JSON arguments."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEnd:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    """All prompt tokens, cached ones included."""
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    reason: StopReason
+    stop_sequence: str | None = None
+
+
+Event: TypeAlias = (
+    Started
+    | TextStart
+    | TextDelta
+    | TextEnd
+    | ThinkingStart
+    | ThinkingDelta
+    | ThinkingEnd
+    | RedactedThinking
+    | ToolCallStart
+    | ToolCallDelta
+    | ToolCallEnd
+    | Usage
+    | Stop
+)
+"""Blocks never interleave: a `*Start` is always closed by its `*End` before the next starts.
+
+A stream is `Started`, then blocks, then `Usage` (optional) and exactly one `Stop` as the last
+event. A failure is raised from the iterator as an `errors.GatewayError`, never yielded.
+"""
