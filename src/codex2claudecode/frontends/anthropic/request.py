@@ -1,0 +1,200 @@
+"""Parse Anthropic `/v1/messages` and `/v1/messages/count_tokens` bodies into `ir.Request`.
+
+The first stop of the pipeline for Claude Code. Unknown fields are ignored, never rejected: Claude
+Code adds new ones often (`context_management`, `output_config`, ...). Bad input raises
+`errors.InvalidRequest` worded like Anthropic's API (`messages.0.content.1.type: ...`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import assert_never
+
+import orjson
+
+from codex2claudecode import errors, ir
+from codex2claudecode.frontends.anthropic import _models as wire
+from codex2claudecode.frontends.anthropic._content import texts, to_messages
+from codex2claudecode.frontends.anthropic._fields import FieldError, at
+
+# The billing header carries a per-request hash, so keeping it would defeat prompt caching; the
+# identity line would make a non-Claude model claim to be Claude Code (spec original-codex §3.2).
+_BILLING_HEADER_PREFIX = "x-anthropic-billing-header:"
+_IDENTITY_LINE = "You are Claude Code, Anthropic's official CLI for Claude."
+
+_EFFORTS: dict[str, ir.Effort] = {
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "xhigh",
+    "max": "xhigh",
+}
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+_MAX_FORMAT_NAME = 64  # OpenAI's limit on `text.format.name`
+
+
+def parse_messages(body: bytes, *, session_header: str | None = None) -> ir.Request:
+    """Parse a `POST /v1/messages` body.
+
+    Args:
+        body: the raw request body.
+        session_header: the `X-Claude-Code-Session-Id` header, if sent.
+
+    Raises:
+        errors.InvalidRequest: with `param` naming the offending field path.
+    """
+    return _parse(body, session_header, for_count=False)
+
+
+def parse_count_tokens(body: bytes, *, session_header: str | None = None) -> ir.Request:
+    """Parse a `POST /v1/messages/count_tokens` body: as `parse_messages`, but `max_tokens` is
+    optional and `messages` may be empty."""
+    return _parse(body, session_header, for_count=True)
+
+
+def session_key_from(session_header: str | None, metadata_user_id: str | None) -> str | None:
+    """The client's conversation id: the session header, else the one inside `metadata.user_id`.
+
+    Claude Code puts a JSON object with `session_id` in `user_id`; older versions send
+    `user_<hash>_account_<uuid>_session_<uuid>`.
+    """
+    if session_header and session_header.strip():
+        return session_header.strip()
+    if not metadata_user_id:
+        return None
+    if metadata_user_id.startswith("{"):
+        try:
+            decoded = orjson.loads(metadata_user_id)
+        except orjson.JSONDecodeError:
+            return None
+        session_id = decoded.get("session_id") if isinstance(decoded, dict) else None
+        return session_id if isinstance(session_id, str) and session_id else None
+    _, marker, session_id = metadata_user_id.rpartition("_session_")
+    return session_id if marker and session_id else None
+
+
+def _parse(body: bytes, session_header: str | None, *, for_count: bool) -> ir.Request:
+    try:
+        return _request(wire.decode(body), session_header, for_count=for_count)
+    except wire.InvalidJson as exc:
+        raise errors.InvalidRequest(f"Invalid JSON: {exc}") from exc
+    except FieldError as exc:
+        raise errors.InvalidRequest(exc.message, param=exc.path or None) from exc
+
+
+def _request(body: wire.Request, session_header: str | None, *, for_count: bool) -> ir.Request:
+    if not for_count:
+        if body.max_tokens is None:
+            raise FieldError("Field required", "max_tokens")
+        if not body.messages:
+            raise FieldError("List should have at least 1 item after validation, not 0", "messages")
+    with at("messages"):
+        messages = to_messages(body.messages)
+    with at("tools"):
+        tools = _tools(body.tools or [])
+    with at("tool_choice"):
+        tool_choice = _tool_choice(body.tool_choice, tools)
+    config = body.output_config or wire.OutputConfig()
+    output_format = config.format or body.output_format
+    user_id = body.metadata.user_id if body.metadata else None
+    return ir.Request(
+        model=body.model,
+        messages=messages,
+        system=_system(body.system),
+        tools=tools,
+        tool_choice=tool_choice,
+        thinking=_thinking(body.thinking),
+        effort=None if config.effort is None else _EFFORTS[config.effort],
+        output_format=None if output_format is None else _output_format(output_format),
+        max_tokens=body.max_tokens,
+        stop_sequences=tuple(body.stop_sequences or ()),
+        stream=bool(body.stream),
+        session_key=session_key_from(session_header, user_id),
+        metadata={} if user_id is None else {"user_id": user_id},
+    )
+
+
+def _system(system: str | list[wire.Text] | None) -> str:
+    if system is None:
+        return ""
+    return "\n\n".join(text for text in texts(system) if _keep_in_system(text))
+
+
+def _keep_in_system(text: str) -> bool:
+    trimmed = text.strip()
+    return (
+        bool(trimmed)
+        and trimmed != _IDENTITY_LINE
+        and not trimmed.startswith(_BILLING_HEADER_PREFIX)
+    )
+
+
+def _tools(declared: list[wire.Tool]) -> tuple[ir.Tool, ...]:
+    tools: dict[str, ir.Tool] = {}
+    for index, tool in enumerate(declared):
+        if tool.type is not None and tool.type != "custom":
+            # An Anthropic server tool (`web_search_20250305`, `bash_20250124`, `mcp_toolset`,
+            # ...): it runs on Anthropic's side or needs a typed client contract, and ir cannot
+            # express either yet, so it is dropped rather than sent on as a schema-less function.
+            continue
+        if not tool.name:
+            problem = (
+                "Field required" if tool.name is None else "String should have at least 1 character"
+            )
+            raise FieldError(problem, index, "name")
+        if tool.name in tools:
+            raise FieldError(f"Tool names must be unique, '{tool.name}' repeats", index, "name")
+        schema = tool.input_schema
+        tools[tool.name] = ir.Tool(
+            name=tool.name,
+            description=tool.description,
+            input_schema={"type": "object", "properties": {}} if schema is None else schema,
+            strict=bool(tool.strict),
+        )
+    return tuple(tools.values())
+
+
+def _tool_choice(
+    choice: wire.ToolChoice | None, tools: tuple[ir.Tool, ...]
+) -> ir.ToolChoice | None:
+    if choice is None:
+        return None
+    parallel = not choice.disable_parallel_tool_use
+    match choice:
+        case wire.ToolChoiceAuto():
+            return ir.ToolChoice("auto", parallel=parallel)
+        case wire.ToolChoiceAny():
+            return ir.ToolChoice("any", parallel=parallel)
+        case wire.ToolChoiceNone():
+            return ir.ToolChoice("none", parallel=parallel)
+        case wire.ToolChoiceTool(name=name):
+            if all(tool.name != name for tool in tools):
+                raise FieldError(f"Tool '{name}' is not among the request's tools", "name")
+            return ir.ToolChoice("tool", name, parallel)
+        case _:
+            assert_never(choice)
+
+
+def _thinking(thinking: wire.ThinkingConfig | None) -> ir.Thinking | None:
+    match thinking:
+        case None:
+            return None
+        case wire.ThinkingEnabled(budget_tokens=budget):
+            return ir.Thinking("enabled", budget)
+        case wire.ThinkingAdaptive():
+            return ir.Thinking("adaptive")
+        case wire.ThinkingDisabled():
+            return ir.Thinking("disabled")
+        case _:
+            assert_never(thinking)
+
+
+def _output_format(output_format: wire.JsonSchemaFormat) -> ir.OutputFormat:
+    name = output_format.name or _name_from_title(output_format.schema.get("title"))
+    return ir.OutputFormat(output_format.schema, name)
+
+
+def _name_from_title(title: object) -> str | None:
+    if not isinstance(title, str):
+        return None
+    return _NOT_IN_A_NAME.sub("_", title.strip()).strip("_")[:_MAX_FORMAT_NAME] or None
