@@ -17,7 +17,7 @@ from codex2claudecode.frontends.anthropic.request import (
     session_key_from,
 )
 
-FIXTURES = Path("/work/shared/fixtures/claude-code")
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code"
 BILLING = "x-anthropic-billing-header: cc_version=2.1.197.1c0; cc_entrypoint=cli;"
 IDENTITY = "You are Claude Code, Anthropic's official CLI for Claude."
 DROP = object()
