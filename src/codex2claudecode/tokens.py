@@ -1,0 +1,318 @@
+"""Local input-token estimates with the o200k_base vocabulary shipped in the package.
+
+Used for `count_tokens` and for `message_start` usage before the upstream reports its count. The
+vocabulary is loaded once per process on first use (or by `warm_up`), never from the network;
+importing this module imports neither tiktoken nor the vocabulary (start-up budget, DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, assert_never
+
+import orjson
+
+from codex2claudecode import errors, ir
+
+if TYPE_CHECKING:
+    import tiktoken
+
+_VOCABULARY_FILE = "o200k_base.tiktoken.gz"
+_VOCABULARY_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+"""Of the uncompressed file; the value tiktoken itself pins for o200k_base."""
+
+# o200k_base's pre-tokenisation pattern and special tokens. tiktoken_ext only builds them inside
+# a constructor that downloads the vocabulary, so they are restated here.
+_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_SPECIAL_TOKENS = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
+
+# ChatML-like framing: `<|im_start|>role<|im_sep|>…<|im_end|>` per item, and the reply primer.
+_TOKENS_PER_ITEM = 4
+_TOKENS_PRIMING = 3
+
+# Anthropic's image rule: long edge scaled to at most 1568 px, then about w*h/750 tokens.
+_IMAGE_MAX_EDGE = 1568
+_IMAGE_PIXELS_PER_TOKEN = 750
+_IMAGE_TOKEN_CAP = 1600
+_IMAGE_TOKENS_UNKNOWN = _IMAGE_TOKEN_CAP
+"""For images given by URL or whose header cannot be read: assume the largest."""
+_PDF_TOKENS_PER_PAGE = 2000
+"""A page is sent as its text plus a picture of it; a rough mean of both."""
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+_DOCUMENT_TOKENS_UNKNOWN = _PDF_TOKENS_PER_PAGE
+_BYTES_PER_TOKEN = 4
+
+_CACHE_MIN_CHARS = 1024
+_CACHE_SIZE = 4096
+
+_lock = threading.Lock()
+_encoding: tiktoken.Encoding | None = None
+
+
+def warm_up() -> None:
+    """Load the vocabulary now (about 0.3 s); call it from a background thread."""
+    _get_encoding()
+
+
+def count_text(text: str) -> int:
+    """The o200k token count of `text`; special-token strings count as ordinary text."""
+    if len(text) < _CACHE_MIN_CHARS:
+        return len(_get_encoding().encode_ordinary(text))
+    return _counts.get(text)
+
+
+def count_request_tokens(request: ir.Request) -> int:
+    """Estimate the upstream's input-token count for `request`: system, messages and tools.
+
+    The vocabulary is loaded on first use; a caller on the event loop should run this in a thread
+    (tiktoken releases the GIL while encoding).
+    """
+    total = _TOKENS_PRIMING
+    if request.system:
+        total += _TOKENS_PER_ITEM + count_text(request.system)
+    for message in request.messages:
+        total += _TOKENS_PER_ITEM + sum(_count_part(part) for part in message.parts)
+    for tool in request.tools:
+        total += _count_tool(tool)
+    return total
+
+
+def _count_part(part: ir.Part) -> int:
+    match part:
+        case ir.TextPart(text=text):
+            return count_text(text)
+        case ir.ImagePart():
+            return _count_image(part)
+        case ir.DocumentPart():
+            return _count_document(part)
+        case ir.ToolCallPart(name=name, arguments_json=arguments):
+            # Calls and results become input items of their own upstream, each with its framing.
+            return _TOKENS_PER_ITEM + count_text(name) + count_text(arguments)
+        case ir.ToolResultPart(content=content):
+            return _TOKENS_PER_ITEM + sum(_count_part(item) for item in content)
+        case ir.ThinkingPart(text=text):
+            return count_text(text)
+        case ir.RedactedThinkingPart():
+            # Opaque encrypted state: what it costs is the upstream's business (often nothing).
+            return 0
+        case _:
+            assert_never(part)
+
+
+def _count_tool(tool: ir.Tool) -> int:
+    # Counted as the function tool the upstream receives (the Responses shape).
+    serialised = orjson.dumps(
+        {
+            "type": "function",
+            "name": tool.name,
+            "description": tool.description or "",
+            "parameters": tool.input_schema,
+            "strict": tool.strict,
+        }
+    )
+    return _counts.get(serialised)
+
+
+def _count_image(image: ir.ImagePart) -> int:
+    if image.data is None:
+        return _IMAGE_TOKENS_UNKNOWN
+    size = image_size(image.data)
+    if size is None:
+        return _IMAGE_TOKENS_UNKNOWN
+    width, height = size
+    scale = min(1.0, _IMAGE_MAX_EDGE / max(width, height))
+    tokens = math.ceil(width * height * scale * scale / _IMAGE_PIXELS_PER_TOKEN)
+    return min(tokens, _IMAGE_TOKEN_CAP)
+
+
+def _count_document(document: ir.DocumentPart) -> int:
+    title = count_text(document.title) if document.title else 0
+    if document.data is None:
+        return title + _DOCUMENT_TOKENS_UNKNOWN
+    if document.source == "text":
+        return title + count_text(document.data)
+    try:
+        raw = base64.b64decode(document.data)
+    except (binascii.Error, ValueError):
+        return title + len(document.data) // _BYTES_PER_TOKEN
+    media_type = document.media_type or ""
+    if media_type == "application/pdf":
+        pages = len(_PDF_PAGE.findall(raw)) or 1
+        return title + pages * _PDF_TOKENS_PER_PAGE
+    if media_type.startswith("text/"):
+        return title + count_text(raw.decode("utf-8", "replace"))
+    return title + len(raw) // _BYTES_PER_TOKEN
+
+
+# --------------------------------------------------------------------------- image headers
+
+
+def image_size(data: str) -> tuple[int, int] | None:
+    """Width and height of a base64 PNG, JPEG, GIF or WebP, read from its header bytes only.
+
+    Returns None for other formats, malformed headers or invalid base64.
+    """
+    try:
+        size = _header_size(_base64_reader(data))
+    except (binascii.Error, ValueError):
+        return None
+    if size is None or size[0] <= 0 or size[1] <= 0:
+        return None
+    return size
+
+
+def _header_size(read: Callable[[int, int], bytes]) -> tuple[int, int] | None:
+    head = read(0, 30)
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return _webp_size(head)
+    if head[:2] == b"\xff\xd8":
+        return _jpeg_size(read)
+    return None
+
+
+def _base64_reader(data: str) -> Callable[[int, int], bytes]:
+    """Random access to the decoded bytes, decoding only the 4-character groups asked for."""
+
+    def read(start: int, length: int) -> bytes:
+        group = start // 3
+        chunk = data[group * 4 : (start + length + 2) // 3 * 4]
+        return base64.b64decode(chunk)[start - group * 3 : start - group * 3 + length]
+
+    return read
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    if len(head) < 30:
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        width = int.from_bytes(head[26:28], "little") & 0x3FFF
+        return width, int.from_bytes(head[28:30], "little") & 0x3FFF
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        width = int.from_bytes(head[24:27], "little") + 1
+        return width, int.from_bytes(head[27:30], "little") + 1
+    return None
+
+
+_JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_STANDALONE_MARKERS = frozenset(range(0xD0, 0xDA)) | {0x01, 0xFF}
+
+
+def _jpeg_size(read: Callable[[int, int], bytes]) -> tuple[int, int] | None:
+    """Walk the segment headers (skipping EXIF and the like) to the first frame header."""
+    position = 2
+    for _ in range(256):
+        header = read(position, 9)
+        if len(header) < 4 or header[0] != 0xFF:
+            return None
+        marker = header[1]
+        if marker in _JPEG_FRAME_MARKERS:
+            if len(header) < 9:
+                return None
+            return int.from_bytes(header[7:9], "big"), int.from_bytes(header[5:7], "big")
+        if marker in _JPEG_STANDALONE_MARKERS:
+            position += 1 if marker == 0xFF else 2  # 0xFF: fill byte before a marker
+        else:
+            position += 2 + int.from_bytes(header[2:4], "big")
+    return None
+
+
+# --------------------------------------------------------------------------- vocabulary, cache
+
+
+def _get_encoding() -> tiktoken.Encoding:
+    global _encoding
+    encoding = _encoding
+    if encoding is None:
+        with _lock:
+            if _encoding is None:
+                from importlib import resources
+
+                vocabulary = resources.files("codex2claudecode").joinpath("data", _VOCABULARY_FILE)
+                _encoding = _build_encoding(vocabulary.read_bytes())
+            encoding = _encoding
+    return encoding
+
+
+def _build_encoding(compressed: bytes) -> tiktoken.Encoding:
+    """Build the o200k_base encoding from the gzip of the `.tiktoken` file; checks its sha256."""
+    # Imported here, not at the top: they cost start-up time and are needed once (DESIGN §2).
+    import gzip
+    import hashlib
+
+    import tiktoken
+
+    try:
+        content = gzip.decompress(compressed)
+    except (OSError, EOFError) as exc:
+        raise errors.GatewayError(f"the packaged {_VOCABULARY_FILE} is corrupt: {exc}") from exc
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != _VOCABULARY_SHA256:
+        raise errors.GatewayError(
+            f"the packaged {_VOCABULARY_FILE} has sha256 {digest}, expected "
+            f"{_VOCABULARY_SHA256}; reinstall codex2claudecode"
+        )
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in content.splitlines() if line)
+    }
+    return tiktoken.Encoding(
+        "o200k_base", pat_str=_PATTERN, mergeable_ranks=ranks, special_tokens=_SPECIAL_TOKENS
+    )
+
+
+class _CountCache:
+    """LRU of token counts for long strings (system prompt, tool definitions, old turns).
+
+    Claude Code resends them on every call, ~14 times in a burst for `/context`. Keyed by length
+    and Python's 64-bit string hash, not by the string, so it holds no request text; a collision
+    would only skew one estimate.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._counts: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str | bytes) -> int:
+        """The token count of `text` (bytes: UTF-8), encoding it only on a miss."""
+        cache_key = (len(text), hash(text))
+        with self._lock:
+            count = self._counts.get(cache_key)
+            if count is not None:
+                self._counts.move_to_end(cache_key)
+                return count
+        if isinstance(text, bytes):
+            text = text.decode()
+        count = len(_get_encoding().encode_ordinary(text))
+        with self._lock:
+            self._counts[cache_key] = count
+            if len(self._counts) > self._size:
+                self._counts.popitem(last=False)
+        return count
+
+
+_counts = _CountCache(_CACHE_SIZE)
