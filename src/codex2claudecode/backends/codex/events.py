@@ -1,0 +1,365 @@
+"""Responses API stream events (as the Codex backend sends them) -> `ir.Event`s.
+
+Sits after `SSEParser`: one `feed` per SSE event. Only the events we translate are JSON-decoded;
+`response.created` and `response.completed` echo the instructions and tools (tens of KB), so
+the few fields we need are cut out of their bytes (perf-notes §4).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal
+
+import orjson
+
+from codex2claudecode import errors, ir
+from codex2claudecode.backends.codex.signature import pack_reasoning
+
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[-_ ]?(?:limit|length|window)|context window|input (?:exceeds|is too long)"
+    r"|prompt is too long|maximum (?:context|length)|too many tokens|token limit"
+    r"|request[-_ ]?(?:too[-_ ]?large|exceeds)"
+    r"|exceed(?:s|ed) (?:the )?(?:maximum )?(?:token|context)",
+    re.IGNORECASE,
+)
+"""Messages that mean the prompt does not fit the model's window (spec §8.2)."""
+
+_RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded", "usage_limit_reached", "usage_not_included"})
+_OVERLOAD_CODES = frozenset({"server_is_overloaded", "slow_down"})
+
+_STRING_VALUE = re.compile(rb'\s*:\s*"([^"\\]*)"')
+# A JSON object with at most one level of nesting, strings skipped whole: enough for `usage`
+# and `incomplete_details`, and cheap next to decoding the whole echoed response.
+_STR = rb'"(?:[^"\\]|\\.)*"'
+_SHALLOW_OBJECT = rb"\{(?:[^{}\"]|" + _STR + rb"|\{(?:[^{}\"]|" + _STR + rb")*\})*\}"
+_OBJECT_VALUE = re.compile(rb"\s*:\s*(null|" + _SHALLOW_OBJECT + rb")")
+
+Block = Literal["text", "thinking", "tool"]
+Handler = Callable[["ResponsesDecoder", bytes, list[ir.Event]], None]
+
+
+class ResponsesDecoder:
+    """Turns one response's stream into ir events; blocks never interleave, `Stop` comes last.
+
+    `feed` and `finish` raise `errors.GatewayError` subclasses for upstream failures.
+    """
+
+    _handlers: ClassVar[dict[bytes, Handler]]
+
+    def __init__(self) -> None:
+        self.done = False
+        """True once the response completed (or stopped incomplete); later events are ignored."""
+        self._started = False
+        self._open: Block | None = None
+        self._open_item = ""
+        """The upstream item id of the open block."""
+        self._streamed: set[str] = set()
+        """Items whose content was streamed as deltas, so their `done` must not repeat it."""
+        self._summary_break = False
+        self._calls: set[str] = set()
+        """Function-call items whose `ToolCallStart` went out."""
+
+    def feed(self, name: bytes, data: bytes) -> list[ir.Event]:
+        """The events for one SSE event; `name` may be b"" (then the JSON `type` decides)."""
+        if self.done:
+            return []
+        if not name:
+            try:
+                kind = _loads(data).get("type")
+            except orjson.JSONDecodeError:
+                return []
+            name = kind.encode() if isinstance(kind, str) else b""
+        handler = self._handlers.get(name)
+        if handler is None:
+            return []
+        out: list[ir.Event] = []
+        if not self._started and name != b"response.created":
+            self._started = True
+            out.append(ir.Started(response_id="", model=""))
+        # A malformed event is skipped; a missing terminal event still fails the stream.
+        with contextlib.suppress(orjson.JSONDecodeError):
+            handler(self, data, out)
+        return out
+
+    def finish(self) -> list[ir.Event]:
+        """Call at the end of the upstream body."""
+        if not self.done:
+            raise errors.UpstreamFailed("upstream stream ended before the response completed")
+        return []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _created(self, data: bytes, out: list[ir.Event]) -> None:
+        if self._started:
+            return
+        self._started = True
+        out.append(
+            ir.Started(
+                response_id=_string_field(data, b'"id"'), model=_string_field(data, b'"model"')
+            )
+        )
+
+    def _completed(self, data: bytes, out: list[ir.Event]) -> None:
+        fields = _completed_fields(data)
+        if fields is None:  # an unusual layout: decode it all
+            response = _loads(data).get("response") or {}
+            fields = response.get("usage"), response.get("incomplete_details")
+        usage, incomplete = fields
+        self._close(out)
+        self._finish(out, usage)
+        if self._calls:
+            out.append(ir.Stop("tool_use"))
+        elif isinstance(incomplete, dict) and incomplete.get("reason") == "max_output_tokens":
+            out.append(ir.Stop("max_tokens"))
+        else:
+            out.append(ir.Stop("end_turn"))
+
+    def _incomplete(self, data: bytes, out: list[ir.Event]) -> None:
+        response = _loads(data).get("response") or {}
+        reason = (response.get("incomplete_details") or {}).get("reason")
+        self._close(out)
+        self._finish(out, response.get("usage"))
+        out.append(ir.Stop("refusal" if reason == "content_filter" else "max_tokens"))
+
+    def _failed(self, data: bytes, out: list[ir.Event]) -> None:
+        error = (_loads(data).get("response") or {}).get("error") or {}
+        raise upstream_error(error if isinstance(error, dict) else {"message": str(error)})
+
+    def _error(self, data: bytes, out: list[ir.Event]) -> None:
+        event = _loads(data)
+        inner = event.get("error")
+        raise upstream_error(inner if isinstance(inner, dict) else event)
+
+    def _finish(self, out: list[ir.Event], usage: Any) -> None:
+        self.done = True
+        if isinstance(usage, dict):
+            out.append(_usage(usage))
+
+    # ------------------------------------------------------------------ items
+
+    def _item_added(self, data: bytes, out: list[ir.Event]) -> None:
+        item = _loads(data).get("item") or {}
+        if item.get("type") == "function_call":
+            self._start_call(item, out)
+
+    def _item_done(self, data: bytes, out: list[ir.Event]) -> None:
+        item = _loads(data).get("item") or {}
+        match item.get("type"):
+            case "message":
+                self._message_done(item, out)
+            case "reasoning":
+                self._reasoning_done(item, out)
+            case "function_call":
+                self._call_done(item, out)
+
+    def _message_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
+        item_id = item.get("id") or ""
+        if self._open != "text" and item_id not in self._streamed:
+            # Nothing was streamed: the finished item carries the whole text.
+            text = "".join(
+                part.get("text") or part.get("refusal") or ""
+                for part in item.get("content") or ()
+                if part.get("type") in ("output_text", "refusal")
+            )
+            if not text:
+                return
+            self._open_block("text", item_id, out)
+            out.append(ir.TextDelta(text))
+        if self._open == "text":
+            self._open = None
+            out.append(ir.TextEnd())
+
+    def _reasoning_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
+        item_id = item.get("id") or ""
+        encrypted = item.get("encrypted_content") or ""
+        if self._open != "thinking" and item_id not in self._streamed:
+            text = "\n\n".join(
+                part["text"] for part in item.get("summary") or () if part.get("text")
+            )
+            if text:
+                self._open_block("thinking", item_id, out)
+                out.append(ir.ThinkingDelta(text))
+        if self._open == "thinking":
+            self._open = None
+            out.append(ir.ThinkingEnd(signature=pack_reasoning(item_id, encrypted)))
+        elif encrypted:
+            # No readable summary, or its block was cut short: keep the state as a whole block.
+            self._close(out)
+            out.append(ir.RedactedThinking(data=pack_reasoning(item_id, encrypted)))
+
+    def _start_call(self, item: dict[str, Any], out: list[ir.Event]) -> None:
+        item_id = item.get("id") or ""
+        self._open_block("tool", item_id, out)
+        self._calls.add(item_id)
+        out.append(ir.ToolCallStart(id=item.get("call_id") or "", name=item.get("name") or ""))
+
+    def _call_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
+        item_id = item.get("id") or ""
+        if item_id not in self._calls:  # never announced by output_item.added
+            self._start_call(item, out)
+        if self._open == "tool" and self._open_item == item_id:
+            arguments = item.get("arguments") or ""
+            if item_id not in self._streamed and arguments:
+                out.append(ir.ToolCallDelta(arguments))
+            self._open = None
+            out.append(ir.ToolCallEnd())
+
+    # ------------------------------------------------------------------ deltas
+
+    def _text_delta(self, data: bytes, out: list[ir.Event]) -> None:
+        event = _loads(data)
+        text = event.get("delta")
+        if not text:
+            return
+        if self._open != "text":
+            self._open_block("text", event.get("item_id") or "", out)
+        self._streamed.add(self._open_item)
+        out.append(ir.TextDelta(text))
+
+    def _summary_part_added(self, data: bytes, out: list[ir.Event]) -> None:
+        self._summary_break = True
+
+    def _summary_delta(self, data: bytes, out: list[ir.Event]) -> None:
+        event = _loads(data)
+        text = event.get("delta")
+        if not text:
+            return
+        item_id = event.get("item_id") or ""
+        if self._open != "thinking" or self._open_item != item_id:
+            self._open_block("thinking", item_id, out)
+        elif self._summary_break:
+            out.append(ir.ThinkingDelta("\n\n"))
+        self._summary_break = False
+        self._streamed.add(item_id)
+        out.append(ir.ThinkingDelta(text))
+
+    def _arguments_delta(self, data: bytes, out: list[ir.Event]) -> None:
+        event = _loads(data)
+        fragment = event.get("delta")
+        if not fragment or self._open != "tool" or self._open_item != event.get("item_id"):
+            return
+        self._streamed.add(self._open_item)
+        out.append(ir.ToolCallDelta(fragment))
+
+    # ------------------------------------------------------------------ blocks
+
+    def _open_block(self, kind: Block, item_id: str, out: list[ir.Event]) -> None:
+        self._close(out)
+        self._open, self._open_item = kind, item_id
+        self._summary_break = False
+        match kind:
+            case "text":
+                out.append(ir.TextStart())
+            case "thinking":
+                out.append(ir.ThinkingStart())
+            case "tool":
+                pass  # the caller emits ToolCallStart, which carries the call's id and name
+
+    def _close(self, out: list[ir.Event]) -> None:
+        match self._open:
+            case None:
+                return
+            case "text":
+                out.append(ir.TextEnd())
+            case "thinking":
+                # Closed before its item finished, so the encrypted state is not known yet;
+                # `_reasoning_done` then sends it as a redacted block.
+                out.append(ir.ThinkingEnd(signature=""))
+            case "tool":
+                out.append(ir.ToolCallEnd())
+        self._open = None
+
+
+ResponsesDecoder._handlers = {
+    b"response.created": ResponsesDecoder._created,
+    b"response.output_item.added": ResponsesDecoder._item_added,
+    b"response.output_item.done": ResponsesDecoder._item_done,
+    b"response.output_text.delta": ResponsesDecoder._text_delta,
+    b"response.refusal.delta": ResponsesDecoder._text_delta,
+    b"response.reasoning_summary_part.added": ResponsesDecoder._summary_part_added,
+    b"response.reasoning_summary_text.delta": ResponsesDecoder._summary_delta,
+    b"response.function_call_arguments.delta": ResponsesDecoder._arguments_delta,
+    b"response.completed": ResponsesDecoder._completed,
+    b"response.incomplete": ResponsesDecoder._incomplete,
+    b"response.failed": ResponsesDecoder._failed,
+    b"error": ResponsesDecoder._error,
+}
+
+
+def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:
+    """The gateway error for an upstream error object (`{code|type, message, ...}`)."""
+    code = error.get("code") or error.get("type")
+    message = str(error.get("message") or "")
+    if code == "context_length_exceeded":
+        return errors.ContextTooLong(message or "The conversation is too long for the model")
+    if code in _RATE_LIMIT_CODES:
+        resets = error.get("resets_in_seconds")
+        return errors.RateLimited(
+            message or "The ChatGPT usage limit has been reached",
+            retry_after=max(0, int(resets)) if isinstance(resets, int | float) else None,
+        )
+    if code in _OVERLOAD_CODES:
+        return errors.UpstreamUnavailable(message or "The ChatGPT backend is overloaded")
+    if message and is_context_overflow(message):
+        return errors.ContextTooLong(message)
+    return errors.UpstreamFailed(message or "Upstream generation failed")
+
+
+def is_context_overflow(message: str) -> bool:
+    """Whether an upstream error message says the prompt exceeds the context window."""
+    return _CONTEXT_OVERFLOW.search(message) is not None
+
+
+def _usage(usage: Mapping[str, Any]) -> ir.Usage:
+    input_details = usage.get("input_tokens_details") or {}
+    output_details = usage.get("output_tokens_details") or {}
+    return ir.Usage(
+        input_tokens=usage.get("input_tokens") or 0,
+        cached_tokens=input_details.get("cached_tokens") or 0,
+        output_tokens=usage.get("output_tokens") or 0,
+        reasoning_tokens=output_details.get("reasoning_tokens") or 0,
+    )
+
+
+def _string_field(data: bytes, key: bytes) -> str:
+    """The first string value under `key` (quoted) in raw JSON, "" if none.
+
+    A quoted key cannot occur inside a JSON string (its quotes would be escaped), so the first
+    hit is a real key; in the Responses object `id` comes first and `model` follows the
+    instructions string, before any nested object.
+    """
+    pos = data.find(key)
+    while pos >= 0:
+        match = _STRING_VALUE.match(data, pos + len(key))
+        if match:
+            return match[1].decode()
+        pos = data.find(key, pos + 1)
+    return ""
+
+
+def _completed_fields(data: bytes) -> tuple[object, object] | None:
+    """`(usage, incomplete_details)` cut from a `response.completed` event, None if unsure.
+
+    `usage` comes after the echoed tools in the Responses object, hence the search from the end.
+    """
+    pos = data.rfind(b'"usage"')
+    match = _OBJECT_VALUE.match(data, pos + 7) if pos >= 0 else None
+    if match is None:
+        return None
+    usage = orjson.loads(match[1])
+    if not isinstance(usage, dict) or "input_tokens" not in usage:
+        return None
+    pos = data.find(b'"incomplete_details"')
+    if pos < 0:
+        return usage, None
+    match = _OBJECT_VALUE.match(data, pos + 20)
+    return (usage, orjson.loads(match[1])) if match else None
+
+
+def _loads(data: bytes) -> dict[str, Any]:
+    value = orjson.loads(data)
+    if not isinstance(value, dict):
+        raise orjson.JSONDecodeError("expected a JSON object", data.decode("utf-8", "replace"), 0)
+    return value

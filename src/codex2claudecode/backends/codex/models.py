@@ -1,0 +1,105 @@
+"""Model names: which upstream model a client's model string means, and at what reasoning effort.
+
+Claude Code asks for `claude-*` models; those map by tier to GPT models. GPT-5-family names may
+carry an effort suffix (`gpt-5.4_high`), a rule users of the original rely on (spec §4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from codex2claudecode import ir
+
+DEFAULT_TIER_MODELS: Mapping[str, str] = MappingProxyType(
+    {"opus": "gpt-5.5", "sonnet": "gpt-5.4", "haiku": "gpt-5.4-mini"}
+)
+"""Claude tier -> upstream model, used unless the user overrides a tier."""
+
+DEFAULT_EFFORT: ir.Effort = "medium"
+
+_SUFFIX_EFFORTS: Mapping[str, ir.Effort] = MappingProxyType(
+    {
+        "none": "none",
+        "minimal": "minimal",
+        "low": "low",
+        "medium": "medium",
+        "high": "high",
+        "xhigh": "xhigh",
+        "max": "xhigh",
+    }
+)
+
+# `gpt-5`, then optionally `.x` and/or `-variant`s, then optionally `_<effort>`. The original's
+# pattern stopped at the first hyphen, so `gpt-5-codex_high` lost its effort (spec §4).
+_GPT5 = re.compile(
+    r"(?P<base>gpt-5(?:[.-][^_]*)?)(?:_(?P<effort>none|minimal|low|medium|high|xhigh|max))?",
+    re.IGNORECASE,
+)
+_NON_REASONING = re.compile(r"(?:chatgpt-|gpt-)(?:3|4)", re.IGNORECASE)
+_CONTEXT_TAG = re.compile(r"\[[^\]]*\]$")
+"""Claude Code's `[1m]` marker: asks the client for a 1M window; never part of the model id."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    upstream: str
+    effort: ir.Effort | None
+    """None: a model without reasoning, so no `reasoning` field is sent."""
+
+
+def resolve_model(
+    name: str,
+    *,
+    effort: ir.Effort | None,
+    thinking: ir.Thinking | None,
+    tier_models: Mapping[str, str] = DEFAULT_TIER_MODELS,
+) -> ResolvedModel:
+    """The upstream model and reasoning effort for a client's model name.
+
+    Effort precedence: a name suffix, then `effort` (the client's explicit choice), then the
+    thinking budget, then `medium`. `claude-*` names map by tier through `tier_models`.
+    """
+    fallback = effort or _thinking_effort(thinking) or DEFAULT_EFFORT
+    name = _CONTEXT_TAG.sub("", name.strip())
+    if name.lower().startswith("claude"):
+        tier = _claude_tier(name)
+        name = _CONTEXT_TAG.sub("", (tier_models.get(tier) or DEFAULT_TIER_MODELS[tier]).strip())
+    return _resolve_gpt(name, fallback)
+
+
+def _resolve_gpt(name: str, fallback: ir.Effort) -> ResolvedModel:
+    match = _GPT5.fullmatch(name)
+    if match:
+        suffix = match["effort"]
+        return ResolvedModel(match["base"], _SUFFIX_EFFORTS[suffix.lower()] if suffix else fallback)
+    if _NON_REASONING.match(name):
+        return ResolvedModel(name, None)
+    return ResolvedModel(name, fallback)
+
+
+def _claude_tier(name: str) -> str:
+    lowered = name.lower()
+    for tier in ("opus", "haiku", "sonnet"):
+        if tier in lowered:
+            return tier
+    return "sonnet"
+
+
+def _thinking_effort(thinking: ir.Thinking | None) -> ir.Effort | None:
+    if thinking is None:
+        return None
+    match thinking.mode:
+        case "disabled":
+            return "low"
+        case "adaptive":
+            return None
+        case "enabled":
+            budget = thinking.budget_tokens
+            if budget is None:
+                return None
+            if budget <= 4096:
+                return "low"
+            return "medium" if budget <= 16384 else "high"

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codex2claudecode.backends.codex.sse import SSEMessage, SSEParser
+
+
+def parse(*chunks: bytes) -> list[SSEMessage]:
+    parser = SSEParser()
+    out: list[SSEMessage] = []
+    for chunk in chunks:
+        out += parser.feed(chunk)
+    return out + parser.flush()
+
+
+CASES: list[tuple[bytes, list[SSEMessage]]] = [
+    (b'event: a\ndata: {"x":1}\n\n', [(b"a", b'{"x":1}')]),
+    (b"event: a\ndata: 1\n\nevent: b\ndata: 2\n\n", [(b"a", b"1"), (b"b", b"2")]),
+    # No event line: the name is empty.
+    (b"data: 1\n\n", [(b"", b"1")]),
+    # Several data lines are joined with LF.
+    (b"event: a\ndata: 1\ndata: 2\n\n", [(b"a", b"1\n2")]),
+    # Only one leading space is stripped; no space at all is fine.
+    (b"event:a\ndata:  x\n\n", [(b"a", b" x")]),
+    (b"event:  a\ndata: x\n\n", [(b" a", b"x")]),
+    # Comments, ids, retries and unknown fields are ignored.
+    (b": keep-alive\n\n", []),
+    (b": hi\nevent: a\nid: 7\nretry: 10\nfoo: bar\ndata: x\n\n", [(b"a", b"x")]),
+    # An event without data is not dispatched; a bare `data` line is empty data.
+    (b"event: a\n\n", []),
+    (b"event: a\ndata\n\n", [(b"a", b"")]),
+    # Any line ending: CRLF, CR, and mixtures.
+    (b"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\n", [(b"a", b"1"), (b"b", b"2")]),
+    (b"event: a\rdata: 1\r\revent: b\rdata: 2\r\r", [(b"a", b"1"), (b"b", b"2")]),
+    (b"event: a\r\ndata: 1\n\r\n", [(b"a", b"1")]),
+    # Extra blank lines between events.
+    (b"\n\n\nevent: a\ndata: 1\n\n\n\n", [(b"a", b"1")]),
+    # The tail without a final blank line is an event at EOF.
+    (b"event: a\ndata: 1\n\nevent: b\ndata: 2", [(b"a", b"1"), (b"b", b"2")]),
+    (b"event: a\ndata: 1\r", [(b"a", b"1")]),
+    # Multi-byte UTF-8 passes through as bytes.
+    ("event: a\ndata: héllo ✓\n\n".encode(), [(b"a", "héllo ✓".encode())]),
+    (b"", []),
+]
+
+
+@pytest.mark.parametrize(("stream", "expected"), CASES)
+def test_whole(stream: bytes, expected: list[SSEMessage]) -> None:
+    assert parse(stream) == expected
+
+
+@pytest.mark.parametrize(("stream", "expected"), CASES)
+def test_split_at_every_offset(stream: bytes, expected: list[SSEMessage]) -> None:
+    for cut in range(len(stream) + 1):
+        assert parse(stream[:cut], stream[cut:]) == expected, cut
+
+
+@pytest.mark.parametrize(("stream", "expected"), CASES)
+def test_byte_by_byte(stream: bytes, expected: list[SSEMessage]) -> None:
+    assert parse(*(stream[i : i + 1] for i in range(len(stream)))) == expected
+
+
+def test_events_come_out_as_soon_as_complete() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"event: a\ndata: 1\n") == []
+    assert parser.feed(b"\nevent: b\nda") == [(b"a", b"1")]
+    assert parser.feed(b"ta: 2\n\n") == [(b"b", b"2")]
+    assert parser.flush() == []
+
+
+def test_cr_at_end_of_read_waits_for_the_next_byte() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"data: 1\r\n\r") == []
+    assert parser.feed(b"\n") == [(b"", b"1")]
+
+
+_line_end = st.sampled_from([b"\n", b"\r\n", b"\r"])
+_value = st.binary().map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+_event = st.tuples(
+    st.one_of(st.none(), _value.filter(lambda v: not v.startswith(b" "))),
+    st.lists(_value, min_size=1, max_size=3),
+    _line_end,
+    st.booleans(),
+)
+
+
+@given(events=st.lists(_event, max_size=6), cuts=st.lists(st.integers(min_value=0), max_size=8))
+def test_random_streams_split_anywhere(
+    events: list[tuple[bytes | None, list[bytes], bytes, bool]], cuts: list[int]
+) -> None:
+    stream = b""
+    expected: list[SSEMessage] = []
+    for name, data, eol, comment in events:
+        lines = [b": note"] if comment else []
+        if name is not None:
+            lines.append(b"event: " + name)
+        lines += [b"data: " + d for d in data]
+        stream += eol.join(lines) + eol + eol
+        expected.append((name or b"", b"\n".join(data)))
+    points = sorted({c % (len(stream) + 1) for c in cuts})
+    chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    assert parse(*chunks) == expected
