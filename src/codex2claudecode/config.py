@@ -126,7 +126,10 @@ class Config:
         return self.kiro_base_url or f"https://q.{self.kiro_api_region}.amazonaws.com"
 
     def kiro_auth_base(self, region: str | None = None) -> str:
-        return self.kiro_auth_url or f"https://prod.{region or self.kiro_api_region}.auth.desktop.kiro.dev"
+        return (
+            self.kiro_auth_url
+            or f"https://prod.{region or self.kiro_api_region}.auth.desktop.kiro.dev"
+        )
 
     def kiro_oidc_base(self, region: str | None = None) -> str:
         return self.kiro_oidc_url or f"https://oidc.{region or self.kiro_api_region}.amazonaws.com"
@@ -189,6 +192,7 @@ class Config:
             stream_idle_timeout=_seconds_from_ms(env, "STREAM_IDLE_TIMEOUT_MS")
             if env.get("STREAM_IDLE_TIMEOUT_MS")
             else DEFAULT_STREAM_IDLE_TIMEOUT,
+            ping_interval=_seconds(env, "CODEX2CLAUDECODE_PING_INTERVAL", DEFAULT_PING_INTERVAL),
             model_overrides={
                 tier: env[f"CODEX_{tier.upper()}_MODEL"]
                 for tier in ("opus", "sonnet", "haiku")
@@ -268,7 +272,9 @@ def _payload_limit(env: Mapping[str, str]) -> int:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError(f"KIRO_PAYLOAD_SIZE_LIMIT_BYTES must be a number, got {raw!r}") from None
+            raise ConfigError(
+                f"KIRO_PAYLOAD_SIZE_LIMIT_BYTES must be a number, got {raw!r}"
+            ) from None
     raw = env.get("KIRO_MAX_PAYLOAD_SIZE_MB")
     if raw:
         try:
@@ -284,6 +290,16 @@ def _seconds_from_ms(env: Mapping[str, str], name: str) -> float:
         return max(0.0, float(raw) / 1000.0)
     except ValueError:
         raise ConfigError(f"{name} must be a number of milliseconds, got {raw!r}") from None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
 def _is_loopback_host(host: str) -> bool:

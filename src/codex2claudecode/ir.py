@@ -7,6 +7,7 @@ for their provider and decode its answer into `Event`s. Non-streaming answers ar
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -181,7 +182,7 @@ class ThinkingDelta:
 @dataclass(frozen=True, slots=True)
 class ThinkingEnd:
     signature: str
-    """Opaque state that, echoed back in a `ThinkingPart`, lets the backend restore the reasoning."""
+    """Opaque state; echoed back in a `ThinkingPart`, it lets the backend restore the reasoning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,3 +244,12 @@ Event: TypeAlias = (
 A stream is `Started`, then blocks, then `Usage` (optional) and exactly one `Stop` as the last
 event. A failure is raised from the iterator as an `errors.GatewayError`, never yielded.
 """
+
+
+EventBatches: TypeAlias = AsyncIterator[list[Event]]
+"""What a backend yields: the events decoded from one upstream read, so a frontend can answer each
+read with one socket write (perf-notes: the write is the largest per-event cost)."""
+
+Generate: TypeAlias = Callable[[Request], EventBatches]
+"""Runs a request on some provider. Errors before the first batch are the upstream's refusal
+(answer with an HTTP error); errors later are mid-stream failures."""

@@ -1,0 +1,166 @@
+"""HTTP to the ChatGPT Codex backend: headers, the 401 refresh-and-retry, error mapping.
+
+The header set is fixed and minimal (DESIGN §4.3): nothing the client sent us is forwarded.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+import orjson
+
+from codex2claudecode import __version__, errors
+from codex2claudecode.accounts.codex_store import CodexCredentials
+from codex2claudecode.backends.codex.auth import CodexAuth
+from codex2claudecode.backends.codex.events import is_context_overflow
+from codex2claudecode.config import Config
+
+ORIGINATOR = "codex_cli_rs"
+CODEX_CLI_VERSION = "0.169.0"  # the Codex CLI release whose requests we mirror (fixtures/codex-cli)
+
+
+def user_agent() -> str:
+    system = platform.system() or "Unknown"
+    return (
+        f"{ORIGINATOR}/{CODEX_CLI_VERSION} ({system} {platform.release()}; {platform.machine()}) "
+        f"codex2claudecode/{__version__}"
+    )
+
+
+class CodexClient:
+    """Opens `POST {CHATGPT_BASE_URL}/codex/responses` streams for one account."""
+
+    def __init__(
+        self,
+        config: Config,
+        auth: CodexAuth,
+        http: Callable[[], aiohttp.ClientSession],
+    ) -> None:
+        self._url = config.codex_responses_url
+        self._proxy = config.proxies.for_url(self._url)
+        self._auth = auth
+        self._http = http
+        idle = config.stream_idle_timeout or None
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=idle)
+        self._user_agent = user_agent()
+
+    @asynccontextmanager
+    async def open(
+        self, body: bytes, *, session_id: str | None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send `body`; yield the 2xx streaming response, or raise the mapped upstream error."""
+        session_id = session_id or str(uuid.uuid4())
+        creds = await self._auth.credentials()
+        response = await self._post(body, creds, session_id)
+        if response.status == 401:
+            response.release()
+            creds = await self._auth.refresh_after_unauthorized(creds)
+            response = await self._post(body, creds, session_id)
+        if response.status >= 400:
+            try:
+                detail = await response.read()
+            except aiohttp.ClientError:
+                detail = b""
+            finally:
+                response.release()
+            raise upstream_error(response.status, response.headers, detail)
+        try:
+            yield response
+        finally:
+            # An unfinished body must not go back to the pool: closing also cancels the
+            # upstream generation when the client went away.
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()
+
+    async def _post(
+        self, body: bytes, creds: CodexCredentials, session_id: str
+    ) -> aiohttp.ClientResponse:
+        headers = {
+            "authorization": f"Bearer {creds.access_token}",
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+            "originator": ORIGINATOR,
+            "user-agent": self._user_agent,
+            "session_id": session_id,
+        }
+        if creds.account_id:
+            headers["chatgpt-account-id"] = creds.account_id
+        try:
+            return await self._http().post(
+                self._url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise errors.UpstreamUnavailable(
+                f"cannot reach the ChatGPT backend: {exc.__class__.__name__}: {exc}"
+            ) from exc
+
+
+def upstream_error(
+    status: int, headers: aiohttp.typedefs.LooseHeaders | None, body: bytes
+) -> errors.GatewayError:
+    """Map a non-2xx Codex answer to the gateway error a client should see."""
+    detail, code, payload = _describe(body)
+    hdrs = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+    if status == 429:
+        return errors.RateLimited(
+            detail or "The ChatGPT usage limit has been reached",
+            retry_after=_retry_after(payload, hdrs),
+        )
+    if status in (400, 413) and (code == "context_length_exceeded" or is_context_overflow(detail)):
+        return errors.ContextTooLong(detail)
+    if status == 400 or status == 422:
+        return errors.InvalidRequest(detail or "The ChatGPT backend rejected the request")
+    if status == 401:
+        return errors.AuthenticationFailed(
+            f"The ChatGPT backend rejected the account's token: {detail or 'unauthorized'}"
+        )
+    if status == 403:
+        return errors.PermissionDenied(detail or "The ChatGPT backend refused this request")
+    if status == 404:
+        return errors.NotFound(detail or "Not found on the ChatGPT backend")
+    if status == 413:
+        return errors.RequestTooLarge(detail or "Request too large")
+    if status in (503, 529) or code == "server_is_overloaded":
+        return errors.UpstreamUnavailable(detail or "The ChatGPT backend is overloaded")
+    message = f"The ChatGPT backend failed with HTTP {status}" + (f": {detail}" if detail else "")
+    return errors.GatewayError(message, status=500 if status < 500 else 502)
+
+
+def _describe(body: bytes) -> tuple[str, str | None, dict[str, object]]:
+    """(message, code, parsed object) from the many error shapes the backend uses."""
+    try:
+        parsed = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace").strip()[:2000], None, {}
+    if not isinstance(parsed, dict):
+        return body.decode("utf-8", "replace").strip()[:2000], None, {}
+    inner = parsed.get("error")
+    source = inner if isinstance(inner, dict) else parsed
+    message = source.get("message") or parsed.get("detail") or source.get("detail")
+    if isinstance(message, dict | list):
+        message = orjson.dumps(message).decode()
+    code = source.get("code") or source.get("type")
+    text = str(message) if message else (str(code) if code else "")
+    return text, str(code) if code else None, source
+
+
+def _retry_after(payload: dict[str, object], headers: dict[str, str]) -> int | None:
+    if "retry-after" in headers:
+        try:
+            return max(0, int(float(headers["retry-after"])))
+        except ValueError:
+            pass
+    seconds = payload.get("resets_in_seconds")
+    if isinstance(seconds, int | float):
+        return max(0, int(seconds))
+    resets_at = payload.get("resets_at")
+    if isinstance(resets_at, int | float):
+        return max(0, int(resets_at - time.time()))
+    return None

@@ -1,0 +1,172 @@
+"""The command line, and the composition root: every long-lived object is built here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from codex2claudecode import __version__
+from codex2claudecode.config import Config, ConfigError
+from codex2claudecode.http_client import SharedSession
+from codex2claudecode.tasks import spawn
+
+PLACEHOLDER_TOKEN = "codex2claudecode"
+"""What Claude Code sends as its API key when the gateway has no password (it needs one)."""
+
+
+@dataclass
+class Gateway:
+    """The assembled service: the ASGI app plus what must be closed at exit."""
+
+    app: object
+    http: SharedSession
+
+
+def build_gateway(config: Config) -> Gateway:
+    """Wire config → accounts → backend → router → frontends → app."""
+    from codex2claudecode import tokens
+    from codex2claudecode.accounts.codex_store import CodexAccountStore
+    from codex2claudecode.backends.codex.auth import CodexAuth
+    from codex2claudecode.backends.codex.backend import CodexBackend
+    from codex2claudecode.backends.codex.client import CodexClient
+    from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
+    from codex2claudecode.router import Router
+    from codex2claudecode.server.app import create_app
+
+    http = SharedSession()
+    store = CodexAccountStore.from_config(config)
+    auth = CodexAuth(
+        store,
+        token_url=config.openai_token_url,
+        http=http,
+        proxy=config.proxies.for_url(config.openai_token_url),
+    )
+    backend = CodexBackend(
+        CodexClient(config, auth, http),
+        count_tokens=tokens.count_request_tokens,
+        tier_models=config.model_overrides,
+    )
+    router = Router(backend)
+    anthropic = AnthropicRoutes(
+        router.generate,
+        count_tokens=tokens.count_request_tokens,
+        ping_interval=config.ping_interval,
+    )
+
+    async def warm_tokenizer() -> None:
+        # Loading the vocabulary takes a while; do it after we listen, off the event loop.
+        _ = spawn(asyncio.to_thread(tokens.warm_up), name="tokenizer-warm-up")
+
+    app = create_app(config, anthropic, on_startup=[warm_tokenizer], on_shutdown=[http.close])
+    return Gateway(app=app, http=http)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codex2claudecode",
+        description=(
+            "A local gateway that lets Claude Code (and OpenAI-SDK clients) run on your "
+            "ChatGPT/Codex subscription."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--headless", action="store_true", help="run the server only, logging to stdout (no TUI)"
+    )
+    parser.add_argument(
+        "-p", "--port", type=_port, help="port to listen on (default 8787, env PORT)"
+    )
+    parser.add_argument(
+        "--host",
+        "-H",
+        "--hostname",
+        dest="host",
+        help="address to bind (default 127.0.0.1, env HOST)",
+    )
+    parser.add_argument(
+        "--password",
+        help="require this API key from clients (env API_PASSWORD); needed for non-loopback hosts",
+    )
+    parser.add_argument(
+        "--provider", choices=["codex", "kiro"], help="upstream provider (env UPSTREAM_PROVIDER)"
+    )
+    return parser
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r} (must be 0-65535)")
+    return port
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = Config.load(
+            port=args.port,
+            host=args.host,
+            password=args.password,
+            headless=args.headless,
+            provider=args.provider,
+        )
+    except ConfigError as exc:
+        print(f"codex2claudecode: {exc}", file=sys.stderr)
+        return 2
+    if config.provider == "kiro":
+        print("codex2claudecode: the kiro provider is not available yet", file=sys.stderr)
+        return 2
+    return serve(config)
+
+
+def serve(config: Config) -> int:
+    """Run the gateway in the foreground until interrupted."""
+    from codex2claudecode.server.run import PortInUse, bind, bound_port, server_for
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
+    )
+    try:
+        sock = bind(config.host, config.port)
+    except PortInUse as exc:
+        print(f"codex2claudecode: {exc}", file=sys.stderr)
+        return 1
+    port = bound_port(sock)
+    gateway = build_gateway(config)
+    print(banner(config, port), flush=True)
+    server = server_for(gateway.app)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    return 0
+
+
+def banner(config: Config, port: int) -> str:
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    base = f"http://{host}:{port}"
+    token = config.password or PLACEHOLDER_TOKEN
+    lines = [
+        f"codex2claudecode {__version__} is listening on {base}",
+        "",
+        f"  Claude messages:  {base}/v1/messages",
+        f"  Token counting:   {base}/v1/messages/count_tokens",
+        f"  Health:           {base}/health",
+        f"  Accounts file:    {config.codex_auth_path}",
+        f"  API password:     {'required' if config.password else 'none (loopback only)'}",
+        "",
+        "Point Claude Code at it (paste into your shell):",
+        "",
+        f"  export ANTHROPIC_BASE_URL={base}",
+        f"  export ANTHROPIC_AUTH_TOKEN={token}",
+        "",
+        "Claude's model names map to GPT models (opus, sonnet, haiku tiers); to pick one yourself:",
+        "  export ANTHROPIC_MODEL=gpt-5.4_high",
+    ]
+    return "\n".join(lines)

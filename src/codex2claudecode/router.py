@@ -1,0 +1,26 @@
+"""Routes each request to the active provider and applies provider-independent steps.
+
+Frontends receive `Router.generate` as their `ir.Generate`; they never see a backend.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from codex2claudecode import ir
+from codex2claudecode.stop_sequences import apply_stop_sequences_to_batches
+
+
+class Backend(Protocol):
+    def generate(self, request: ir.Request) -> ir.EventBatches: ...
+
+
+class Router:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def generate(self, request: ir.Request) -> ir.EventBatches:
+        # Codex has no stop parameter: the gateway cuts the answer itself.
+        return apply_stop_sequences_to_batches(
+            self.backend.generate(request), request.stop_sequences
+        )

@@ -1,0 +1,120 @@
+"""Pure-ASGI middleware: request ids, CORS, the local API password, the console request log.
+
+Pure ASGI rather than Starlette's BaseHTTPMiddleware, which would buffer and wrap every
+streamed chunk.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import uuid
+from typing import Any
+
+from codex2claudecode import errors
+from codex2claudecode.asgi import Message, Receive, Scope, Send
+from codex2claudecode.frontends.anthropic.errors import render_error
+
+log = logging.getLogger("codex2claudecode.http")
+
+ASGIApp = Any  # an ASGI callable; Starlette's own alias is not exported for typing
+
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET,POST,HEAD,OPTIONS"),
+    (b"access-control-allow-headers", b"*"),
+    (b"access-control-expose-headers", b"request-id, retry-after"),
+]
+
+OPEN_PATHS = frozenset({"/", "/health"})
+
+
+class Gateway:
+    """Wraps the routing app with everything every request goes through."""
+
+    def __init__(self, app: ASGIApp, *, password: str | None) -> None:
+        self._app = app
+        self._password = password.encode() if password else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = "req_" + uuid.uuid4().hex[:24]
+        scope.setdefault("state", {})["request_id"] = request_id
+        rid = request_id.encode()
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if not any(name == b"request-id" for name, _ in headers):
+                    headers.append((b"request-id", rid))
+                headers += CORS_HEADERS
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            if scope["method"] == "OPTIONS":
+                await _respond(send_with_headers, 204, b"", [])
+            elif self._password is not None and not self._authorized(scope):
+                await self._reject(scope, send_with_headers, request_id)
+            else:
+                await self._app(scope, receive, send_with_headers)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                elapsed = (time.perf_counter() - started) * 1000
+                log.info(
+                    "[%s] %s %s %s %.0fms",
+                    request_id[4:12],
+                    status or "---",
+                    scope["method"],
+                    scope["path"],
+                    elapsed,
+                )
+
+    def _authorized(self, scope: Scope) -> bool:
+        if scope["path"] in OPEN_PATHS and scope["method"] in ("GET", "HEAD"):
+            return True
+        presented = _presented_key(scope)
+        assert self._password is not None
+        return presented is not None and hmac.compare_digest(presented, self._password)
+
+    async def _reject(self, scope: Scope, send: Send, request_id: str) -> None:
+        message = (
+            "invalid x-api-key: this gateway requires its password as the API key"
+            if _presented_key(scope) is not None
+            else "x-api-key header is required: this gateway is protected by a password"
+        )
+        status, headers, body = render_error(
+            errors.AuthenticationFailed(message), request_id=request_id
+        )
+        await _respond(send, status, body, headers)
+
+
+def _presented_key(scope: Scope) -> bytes | None:
+    """The key from `x-api-key`, else from `Authorization: Bearer`; an empty one counts as none."""
+    bearer = None
+    for name, value in scope["headers"]:
+        if name == b"x-api-key" and value.strip():
+            return bytes(value.strip())
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            bearer = value[7:].strip() or None
+    return bytes(bearer) if bearer else None
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
