@@ -54,7 +54,7 @@ def build_gateway(config: Config) -> Gateway:
     router = Router(backend)
     anthropic = AnthropicRoutes(
         router.generate,
-        count_tokens=tokens.count_request_tokens,
+        count_tokens=router.count_tokens,
         ping_interval=config.ping_interval,
     )
 

@@ -13,6 +13,7 @@ from codex2claudecode.stop_sequences import apply_stop_sequences_to_batches
 
 class Backend(Protocol):
     def generate(self, request: ir.Request) -> ir.EventBatches: ...
+    def count_tokens(self, request: ir.Request) -> int: ...
 
 
 class Router:
@@ -24,3 +25,6 @@ class Router:
         return apply_stop_sequences_to_batches(
             self.backend.generate(request), request.stop_sequences
         )
+
+    def count_tokens(self, request: ir.Request) -> int:
+        return self.backend.count_tokens(request)

@@ -160,3 +160,31 @@ async def _send_json(
     hdrs += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": hdrs})
     await send({"type": "http.response.body", "body": data})
+
+
+def upstream_input_tokens(body: dict[str, Any]) -> int:
+    """Input tokens as the backend would bill them: o200k over what it received.
+
+    Instructions, every text of every input item, function call names and arguments, tool
+    outputs, and each tool definition as its JSON; a few tokens of framing per item.
+    """
+    from codex2claudecode.tokens import count_text
+
+    total = count_text(body.get("instructions") or "") + 3
+    for item in body.get("input", []):
+        total += 4
+        kind = item.get("type", "message")
+        if kind == "message":
+            for part in item.get("content") or []:
+                total += count_text(part.get("text", "")) if "text" in part else 85
+        elif kind == "function_call":
+            total += count_text(item["name"]) + count_text(item["arguments"])
+        elif kind == "function_call_output":
+            output = item["output"]
+            texts = [output] if isinstance(output, str) else [p.get("text", "") for p in output]
+            total += sum(count_text(t) for t in texts)
+        elif kind == "reasoning":
+            total += sum(count_text(s["text"]) for s in item.get("summary", []))
+    for tool in body.get("tools", []):
+        total += count_text(json.dumps(tool, separators=(",", ":")))
+    return total

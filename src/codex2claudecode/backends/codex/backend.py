@@ -14,8 +14,9 @@ from codex2claudecode import errors, ir
 from codex2claudecode.backends.codex.client import CodexClient
 from codex2claudecode.backends.codex.events import ResponsesDecoder
 from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS, resolve_model
-from codex2claudecode.backends.codex.payload import encode_payload
+from codex2claudecode.backends.codex.payload import DEFAULT_INSTRUCTIONS, encode_payload
 from codex2claudecode.backends.codex.sse import SSEParser
+from codex2claudecode.tokens import count_text
 
 CONTEXT_WINDOW = 272_000
 """Input tokens the Codex backend accepts for GPT-5-family models (400k total, 128k output)."""
@@ -34,6 +35,13 @@ class CodexBackend:
         self._count_tokens = count_tokens
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
         self._service_tier = service_tier
+
+    def count_tokens(self, request: ir.Request) -> int:
+        """Input tokens of `request` as this backend will bill them, counted locally."""
+        count = self._count_tokens(request)
+        if not request.system:  # we send default instructions then, and they are billed
+            count += count_text(DEFAULT_INSTRUCTIONS)
+        return count
 
     def encode(self, request: ir.Request) -> bytes:
         """The exact upstream body for `request`."""
@@ -85,6 +93,6 @@ class CodexBackend:
             if exc.tokens is None:
                 # Claude Code reads "N tokens > M maximum" to decide how much to compact, so N
                 # must exceed M even when our local count comes out lower than the upstream's.
-                exc.tokens = max(self._count_tokens(request), CONTEXT_WINDOW + 1)
+                exc.tokens = max(self.count_tokens(request), CONTEXT_WINDOW + 1)
                 exc.limit = CONTEXT_WINDOW
             raise
