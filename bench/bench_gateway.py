@@ -126,7 +126,7 @@ async def _one(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[f
         if r.status != 200:
             raise RuntimeError(f"{url}: HTTP {r.status}: {await r.text()}")
         async for chunk in r.content.iter_any():
-            events += chunk.count(b"_delta")
+            events += chunk.count(b'"delta":')
     return time.perf_counter() - start, events
 
 

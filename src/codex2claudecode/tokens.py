@@ -14,14 +14,11 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, assert_never
+from typing import Protocol, assert_never, cast
 
 import orjson
 
 from codex2claudecode import errors, ir
-
-if TYPE_CHECKING:
-    import tiktoken
 
 _VOCABULARY_FILE = "o200k_base.tiktoken.gz"
 _VOCABULARY_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
@@ -62,12 +59,46 @@ _CACHE_MIN_CHARS = 1024
 _CACHE_SIZE = 4096
 
 _lock = threading.Lock()
-_encoding: tiktoken.Encoding | None = None
+_encoding: _Encoder | None = None
+
+
+class _Encoder(Protocol):
+    def encode_ordinary(self, text: str) -> list[int]: ...
 
 
 def warm_up() -> None:
     """Load the vocabulary now (about 0.3 s); call it from a background thread."""
     _get_encoding()
+
+
+def is_loaded() -> bool:
+    """Whether the vocabulary is in memory (it costs ~50 MiB, so it loads on first need)."""
+    return _encoding is not None
+
+
+def estimate_request_tokens(request: ir.Request) -> int:
+    """`count_request_tokens` once the vocabulary is loaded; until then a cheap approximation.
+
+    For figures that are refined later anyway (the `message_start` usage of a stream), so that
+    streaming never pays the vocabulary's load time or memory.
+    """
+    if _encoding is not None:
+        return count_request_tokens(request)
+    chars = len(request.system)
+    for message in request.messages:
+        for part in message.parts:
+            match part:
+                case ir.TextPart(text=text) | ir.ThinkingPart(text=text):
+                    chars += len(text)
+                case ir.ToolCallPart(arguments_json=arguments):
+                    chars += len(arguments)
+                case ir.ToolResultPart(content=content):
+                    chars += sum(len(c.text) for c in content if isinstance(c, ir.TextPart))
+                case _:
+                    chars += 0
+    for tool in request.tools:
+        chars += len(tool.description or "") + len(orjson.dumps(tool.input_schema))
+    return max(1, chars // _BYTES_PER_TOKEN)
 
 
 def count_text(text: str) -> int:
@@ -243,7 +274,7 @@ def _jpeg_size(read: Callable[[int, int], bytes]) -> tuple[int, int] | None:
 # --------------------------------------------------------------------------- vocabulary, cache
 
 
-def _get_encoding() -> tiktoken.Encoding:
+def _get_encoding() -> _Encoder:
     global _encoding
     encoding = _encoding
     if encoding is None:
@@ -257,13 +288,13 @@ def _get_encoding() -> tiktoken.Encoding:
     return encoding
 
 
-def _build_encoding(compressed: bytes) -> tiktoken.Encoding:
+def _build_encoding(compressed: bytes) -> _Encoder:
     """Build the o200k_base encoding from the gzip of the `.tiktoken` file; checks its sha256."""
     # Imported here, not at the top: they cost start-up time and are needed once (DESIGN §2).
     import gzip
     import hashlib
 
-    import tiktoken
+    from tiktoken import _tiktoken as tiktoken_core  # type: ignore[attr-defined]  # native, no stubs
 
     try:
         content = gzip.decompress(compressed)
@@ -279,9 +310,10 @@ def _build_encoding(compressed: bytes) -> tiktoken.Encoding:
         base64.b64decode(token): int(rank)
         for token, rank in (line.split() for line in content.splitlines() if line)
     }
-    return tiktoken.Encoding(
-        "o200k_base", pat_str=_PATTERN, mergeable_ranks=ranks, special_tokens=_SPECIAL_TOKENS
-    )
+    del content
+    # Only the native core: `tiktoken.Encoding` would also keep `ranks` alive, ~30 MiB of
+    # Python objects we never use after construction.
+    return cast(_Encoder, tiktoken_core.CoreBPE(ranks, _SPECIAL_TOKENS, _PATTERN))
 
 
 class _CountCache:

@@ -134,5 +134,6 @@ def gateway(start_gateway: GatewayFactory) -> str:
 
 
 @pytest.fixture
-def client(gateway: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=gateway, api_key="anything", max_retries=0)
+def client(gateway: str) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=gateway, api_key="anything", max_retries=0) as sdk:
+        yield sdk

@@ -134,10 +134,12 @@ def test_stream_grammar_and_sdk_accumulation(env: Env, gateway: str) -> None:
     assert sent["reasoning"]["effort"] == "low"
 
     env.fake.script(Reply(events=reasoning_answer("Planning", "Hello there")))
-    client = anthropic.Anthropic(base_url=gateway, api_key="x", max_retries=0)
-    with client.messages.stream(
-        model="gpt-5.4", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
-    ) as stream:
+    with (
+        anthropic.Anthropic(base_url=gateway, api_key="x", max_retries=0) as client,
+        client.messages.stream(
+            model="gpt-5.4", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
+        ) as stream,
+    ):
         final = stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "text"]
     assert final.content[0].thinking == "Planning"  # type: ignore[union-attr]

@@ -44,10 +44,19 @@ class AnthropicRoutes:
         generate: ir.Generate,
         *,
         count_tokens: Callable[[ir.Request], int],
+        estimate_tokens: Callable[[ir.Request], int],
         ping_interval: float,
     ) -> None:
+        """
+        Args:
+            generate: runs a request upstream.
+            count_tokens: the exact local count (may load a vocabulary; runs in a thread).
+            estimate_tokens: a cheap count for `message_start`, refined by the final usage.
+            ping_interval: seconds of upstream silence before a keep-alive `ping`.
+        """
         self._generate = generate
         self._count_tokens = count_tokens
+        self._estimate_tokens = estimate_tokens
         self._ping_interval = ping_interval
 
     async def messages(self, http: Request) -> BodyResponse | EventStreamResponse:
@@ -92,21 +101,16 @@ class AnthropicRoutes:
         return BodyResponse(200, body, [(b"content-type", b"application/json")])
 
     async def _stream(self, request: ir.Request, request_id: str) -> EventStreamResponse:
-        estimate = asyncio.get_running_loop().run_in_executor(None, self._count_tokens, request)
         batches = self._generate(request)
         try:
             first = await anext(batches)
         except StopAsyncIteration:
-            estimate.cancel()
             raise errors.UpstreamFailed("the upstream ended the stream before it began") from None
-        except BaseException:
-            estimate.cancel()
-            raise
         response_id = next((e.response_id for e in first if isinstance(e, ir.Started)), "")
         renderer = SSERenderer(
             message_id=_message_id(response_id),
             model=request.model,
-            input_tokens_estimate=await estimate,
+            input_tokens_estimate=self._estimate_tokens(request),
         )
         return EventStreamResponse(
             b"".join(map(renderer.render, first)),
