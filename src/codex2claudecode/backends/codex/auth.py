@@ -8,6 +8,7 @@ another process or the Codex CLI already refreshed (DESIGN §4 item 2).
 from __future__ import annotations
 
 import asyncio
+import math
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -50,7 +51,14 @@ class CodexAuth:
         http: Callable[[], aiohttp.ClientSession],
         proxy: str | None = None,
         clock: Callable[[], float] = time.time,
+        recheck_interval: float = 0.0,
     ) -> None:
+        """
+        Args:
+            recheck_interval: seconds between checks of the account files for changes made by
+                other programs (0: on every call; the server uses 1 s to keep stats off the
+                request path).
+        """
         self._store = store
         self._token_url = token_url
         self._client_id = client_id
@@ -62,6 +70,8 @@ class CodexAuth:
         self._dead: str | None = None
         """Why the account cannot be refreshed; kept until one of its files changes."""
         self._inflight: asyncio.Task[CodexCredentials] | None = None
+        self._recheck_interval = recheck_interval
+        self._checked_at = -math.inf
 
     async def credentials(self) -> CodexCredentials:
         """Credentials to call upstream with, refreshed first if they expire within 5 minutes.
@@ -94,7 +104,12 @@ class CodexAuth:
         return await self._refresh(rejected)
 
     def _current(self) -> CodexCredentials:
-        # One stat per file per call: picks up logins and refreshes made by other programs.
+        # One stat per file per check: picks up logins and refreshes made by other programs.
+        if self._creds is not None and self._recheck_interval:
+            now = time.monotonic()
+            if now - self._checked_at < self._recheck_interval:
+                return self._creds
+            self._checked_at = now
         seen = self._store.fingerprint()
         if self._creds is None or seen != self._seen:
             self._creds = self._store.load()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import asyncio
+
 import aiohttp
 import orjson
 
@@ -17,6 +19,8 @@ from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS, resolve_
 from codex2claudecode.backends.codex.payload import DEFAULT_INSTRUCTIONS, encode_payload
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.tokens import count_text
+
+_DRAIN_TIMEOUT = 0.5
 
 CONTEXT_WINDOW = 272_000
 """Input tokens the Codex backend accepts for GPT-5-family models (400k total, 128k output)."""
@@ -73,6 +77,7 @@ class CodexBackend:
                         if batch:
                             yield batch
                         if decoder.done:
+                            await _drain(response)
                             return
                     tail: list[ir.Event] = []
                     for name, data in parser.flush():
@@ -96,3 +101,18 @@ class CodexBackend:
                 exc.tokens = max(self.count_tokens(request), CONTEXT_WINDOW + 1)
                 exc.limit = CONTEXT_WINDOW
             raise
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read the little that follows the terminal event, so the connection can be reused.
+
+    A body left unread makes aiohttp close the socket, and the next request pays a new
+    connection (TCP, and TLS in production).
+    """
+    content = response.content
+    try:
+        async with asyncio.timeout(_DRAIN_TIMEOUT):
+            while not content.at_eof():
+                await content.readany()
+    except (TimeoutError, aiohttp.ClientError):
+        pass  # the connection is closed instead of reused; nothing is lost
