@@ -93,8 +93,8 @@ def test_fixture_translates(env: Env, gateway: str, name: str) -> None:
 
 def test_main_request_keeps_the_system_prompt(env: Env, gateway: str) -> None:
     _, body = send(env, gateway, "messages_main_stream.json")
-    assert body["instructions"].startswith("You are a Claude agent, built on Anthropic's")
-    assert "You are an interactive agent" in body["instructions"]
+    assert body["instructions"].startswith("\nYou are an interactive agent")
+    assert "Claude Agent SDK" not in body["instructions"]
 
 
 def test_tool_result_followup(env: Env, gateway: str) -> None:

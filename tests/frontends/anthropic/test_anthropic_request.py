@@ -20,6 +20,7 @@ from codex2claudecode.frontends.anthropic.request import (
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code"
 BILLING = "x-anthropic-billing-header: cc_version=2.1.197.1c0; cc_entrypoint=cli;"
 IDENTITY = "You are Claude Code, Anthropic's official CLI for Claude."
+IDENTITIES = {IDENTITY, "You are a Claude agent, built on Anthropic's Claude Agent SDK."}
 DROP = object()
 
 
@@ -89,7 +90,7 @@ def test_main_turn_keeps_system_prompt_text_and_the_mid_conversation_system_mess
 
     request = parse_messages(body, session_header=header)
 
-    kept = [block["text"] for block in raw["system"][1:] if block["text"] != IDENTITY]
+    kept = [block["text"] for block in raw["system"][1:] if block["text"] not in IDENTITIES]
     assert request.system == "\n\n".join(kept)
     assert request.messages[1] == ir.Message(
         "system", (ir.TextPart(raw["messages"][1]["content"]),)
@@ -522,7 +523,7 @@ TEXT = {"type": "text", "text": "t"}
 TAGS = (
     "'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', "
     "'search_result', 'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', "
-    "'container_upload', 'mcp_tool_use', 'mcp_tool_result'"
+    "'container_upload', 'mcp_tool_use', 'mcp_tool_result', 'tool_reference'"
 )
 
 
@@ -644,7 +645,7 @@ TAGS = (
             blocks({"type": "tool_result", "tool_use_id": "t", "content": [{"type": "tool_use"}]}),
             "messages.0.content.0.content.0.type",
             "messages.0.content.0.content.0.type: Input tag 'tool_use' found using 'type' does "
-            "not match any of the expected tags: 'text', 'image', 'document', 'search_result'",
+            "not match any of the expected tags: 'text', 'image', 'document', 'search_result', 'tool_reference'",
         ),
         (
             blocks({"type": "tool_result", "tool_use_id": "t", "is_error": "yes"}),

@@ -82,6 +82,9 @@ def _add_part(block: wire.Block, parts: list[ir.Part]) -> None:
         case wire.Document():
             with at("source"):
                 parts.append(_document(block.source, block.title))
+        case wire.ToolReference():
+            # The tool's definition is among the request's tools already: tell the model so.
+            parts.append(ir.TextPart(f"Tool {block.tool_name} is loaded: call it directly."))
         case (
             wire.SearchResult()
             | wire.ServerToolUse()

@@ -96,7 +96,13 @@ class McpToolResult(_Block, tag="mcp_tool_result"):
     pass
 
 
-ResultBlock = Text | Image | Document | SearchResult
+class ToolReference(_Block, tag="tool_reference"):
+    """A tool made available by Claude Code's tool search (inside a `tool_result`)."""
+
+    tool_name: str
+
+
+ResultBlock = Text | Image | Document | SearchResult | ToolReference
 
 
 class ToolResult(_Block, tag="tool_result"):
@@ -120,6 +126,7 @@ Block = (
     | ContainerUpload
     | McpToolUse
     | McpToolResult
+    | ToolReference
 )
 
 Role = Literal["user", "assistant", "system"]

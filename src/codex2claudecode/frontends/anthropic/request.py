@@ -20,7 +20,13 @@ from codex2claudecode.frontends.anthropic._fields import FieldError, at
 # The billing header carries a per-request hash, so keeping it would defeat prompt caching; the
 # identity line would make a non-Claude model claim to be Claude Code (spec original-codex §3.2).
 _BILLING_HEADER_PREFIX = "x-anthropic-billing-header:"
-_IDENTITY_LINE = "You are Claude Code, Anthropic's official CLI for Claude."
+# Claude's identity lines (interactive and print mode): the model behind us is not Claude.
+_IDENTITY_LINES = frozenset(
+    {
+        "You are Claude Code, Anthropic's official CLI for Claude.",
+        "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
+    }
+)
 
 _EFFORTS: dict[str, ir.Effort] = {
     "low": "low",
@@ -124,7 +130,7 @@ def _keep_in_system(text: str) -> bool:
     trimmed = text.strip()
     return (
         bool(trimmed)
-        and trimmed != _IDENTITY_LINE
+        and trimmed not in _IDENTITY_LINES
         and not trimmed.startswith(_BILLING_HEADER_PREFIX)
     )
 

@@ -1,0 +1,352 @@
+"""The real Claude Code CLI in print mode, through the gateway, against the fake Codex backend.
+
+The CLI comes from `$CODEX2CLAUDECODE_CLAUDE_BIN` (`scripts/check` installs it); without it these
+tests are skipped. It runs with a throwaway HOME and non-essential traffic off; its HTTP(S)_PROXY is
+a trap that records anything trying to leave loopback, and every run asserts the trap saw nothing.
+The gateway is wrapped to record what the CLI sent; `tests.fakes.codex_model` plays the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socketserver
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex2claudecode.cli import build_gateway
+from codex2claudecode.config import Config
+from tests.e2e.conftest import Env
+from tests.fakes.codex import Reply
+from tests.fakes.codex_model import CodexModel, ToolCall
+from tests.fakes.server import run_app
+
+CLI_TIMEOUT = 60.0
+TIER_MODELS = {"opus": "gpt-5.5", "sonnet": "gpt-5.4", "haiku": "gpt-5.4-mini"}
+# The command's text differs from its output, so only a shell that ran it can produce the output.
+COMMAND = "echo tool-says-$((6*7))"
+COMMAND_OUTPUT = "tool-says-42"
+
+
+# ------------------------------------------------------------------------------ harness
+
+
+class NetworkTrap(socketserver.ThreadingTCPServer):
+    """The CLI's proxy: refuses every request and keeps its first line."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Refuse)
+        self.hits: list[str] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Refuse(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        assert isinstance(self.server, NetworkTrap)
+        head = self.request.recv(4096)
+        self.server.hits.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
+        self.request.sendall(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+class Recording:
+    """An ASGI wrapper keeping each request the CLI makes and the status it got."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.exchanges: list[Exchange] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        exchange = Exchange(scope["method"], scope["path"], headers, json.loads(body or "null"))
+        self.exchanges.append(exchange)
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def record(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, record)
+
+
+@dataclass
+class Claude:
+    binary: Path
+    gateway_url: str
+    home: Path
+    workdir: Path
+    trap: NetworkTrap
+    recording: Recording
+    runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`claude <args>`, done within `CLI_TIMEOUT`; fails if it reached past loopback."""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "ANTHROPIC_BASE_URL": self.gateway_url,
+            "ANTHROPIC_AUTH_TOKEN": "x",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "HTTPS_PROXY": self.trap.url,
+            "HTTP_PROXY": self.trap.url,
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+        done = subprocess.run(
+            [str(self.binary), *args],
+            env=env,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        assert self.trap.hits == [], f"the CLI tried to reach the network: {self.trap.hits}"
+        return done
+
+    @property
+    def messages(self) -> list[Exchange]:
+        """The `POST /v1/messages` requests the CLI made, in order."""
+        return [e for e in self.recording.exchanges if e.path == "/v1/messages"]
+
+
+@pytest.fixture
+def claude_bin() -> Path:
+    configured = os.environ.get("CODEX2CLAUDECODE_CLAUDE_BIN", "")
+    binary = Path(configured) if configured else None
+    if binary is None or not os.access(binary, os.X_OK):
+        pytest.skip(f"no Claude Code CLI at CODEX2CLAUDECODE_CLAUDE_BIN={configured!r}")
+    return binary
+
+
+@pytest.fixture
+def claude(claude_bin: Path, env: Env, tmp_path: Path) -> Iterator[Claude]:
+    recording = Recording(build_gateway(Config.load(env.env())).app)
+    trap = NetworkTrap()
+    serving = threading.Thread(target=trap.serve_forever, args=(0.05,), daemon=True)
+    serving.start()
+    home, workdir = tmp_path / "cli-home", tmp_path / "work"
+    home.mkdir()
+    workdir.mkdir()
+    try:
+        with run_app(recording) as url:
+            yield Claude(claude_bin, url, home, workdir, trap, recording)
+    finally:
+        trap.shutdown()
+        trap.server_close()
+        serving.join(5)
+
+
+def upstream(env: Env) -> list[dict[str, Any]]:
+    """The bodies of the Codex requests the fake backend received, in order."""
+    return [r.body for r in env.fake.requests if r.path == "/codex/responses"]
+
+
+def items_of(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [item for item in body["input"] if item.get("type") == kind]
+
+
+def tier_of(model: str) -> str:
+    return next(tier for tier in TIER_MODELS if tier in model)
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+def test_plain_answer(claude: Claude, env: Env) -> None:
+    env.fake.responder = CodexModel(answer="Hello from the fake model!")
+    done = claude.run("-p", "say hello")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Hello from the fake model!\n"
+
+    [sent] = claude.messages
+    [body] = upstream(env)
+    assert sent.status == 200
+    assert sent.body["model"].startswith("claude-")
+    assert body["model"] == TIER_MODELS[tier_of(sent.body["model"])]
+    assert body["reasoning"] == {"effort": sent.body["output_config"]["effort"], "summary": "auto"}
+    assert body["stream"] is True and body["store"] is False
+    assert body["include"] == ["reasoning.encrypted_content"]
+
+    session = sent.headers["x-claude-code-session-id"]
+    assert body["prompt_cache_key"] == session
+    assert env.fake.requests[0].headers["session_id"] == session
+
+    system = [block["text"] for block in sent.body["system"]]
+    assert system[0].startswith("x-anthropic-billing-header:")
+    assert "x-anthropic-billing-header" not in body["instructions"]
+    assert system[-1] in body["instructions"]
+
+    cli_tools = {tool["name"]: tool for tool in sent.body["tools"]}
+    assert "Bash" in cli_tools
+    assert all(
+        tool["type"] == "function" and tool["parameters"] == cli_tools[tool["name"]]["input_schema"]
+        for tool in body["tools"]
+    )
+    # Deferred tools (`defer_loading`) are Anthropic's to hide until loaded; the rest must all go.
+    loaded = [name for name, tool in cli_tools.items() if not tool.get("defer_loading")]
+    assert [tool["name"] for tool in body["tools"] if tool["name"] in loaded] == loaded
+
+    roles = [item["role"] for item in items_of(body, "message")]
+    assert roles == ["user" if m["role"] == "user" else "developer" for m in sent.body["messages"]]
+    assert body["input"][0]["content"][-1] == {"type": "input_text", "text": "say hello"}
+    for rejected in ("max_tokens", "max_output_tokens", "metadata", "thinking", "temperature"):
+        assert rejected not in body
+
+
+def test_bash_tool_loop(claude: Claude, env: Env) -> None:
+    model = CodexModel(call=ToolCall("Bash", {"command": COMMAND}))
+    env.fake.responder = model
+    done = claude.run("-p", "run the command", "--allowedTools", "Bash", "--output-format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["subtype"] == "success" and result["num_turns"] == 2
+    assert result["result"] == f"The tool said: {COMMAND_OUTPUT}"
+
+    first, second = upstream(env)
+    assert first["prompt_cache_key"] == second["prompt_cache_key"] == result["session_id"]
+    assert not items_of(first, "function_call")
+    [call] = items_of(second, "function_call")
+    [output] = items_of(second, "function_call_output")
+    assert call["call_id"] == output["call_id"] == model.call_ids[0]
+    assert call["name"] == "Bash"
+    assert json.loads(call["arguments"]) == {"command": COMMAND}
+    assert output["output"] == COMMAND_OUTPUT
+    assert second["input"].index(call) + 1 == second["input"].index(output)
+
+    # The usage the fake billed reaches the CLI: input per turn summed, cache reads apart.
+    assert result["usage"]["input_tokens"] == sum(u["input_tokens"] for u in model.usages)
+    assert result["usage"]["output_tokens"] == sum(u["output_tokens"] for u in model.usages)
+
+
+def test_thinking_round_trip(claude: Claude, env: Env) -> None:
+    thought = "I should run the command first."
+    model = CodexModel(call=ToolCall("Bash", {"command": COMMAND}), thinking=thought)
+    env.fake.responder = model
+    done = claude.run(
+        "-p",
+        "run the command",
+        "--allowedTools",
+        "Bash",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    blocks = [
+        block
+        for line in lines
+        if line["type"] == "assistant"
+        for block in line["message"]["content"]
+    ]
+    assert [b["type"] for b in blocks] == ["thinking", "tool_use", "thinking", "text"]
+    assert blocks[0]["thinking"] == blocks[2]["thinking"] == thought
+    assert blocks[0]["signature"] and blocks[0]["signature"] != blocks[2]["signature"]
+    assert blocks[3]["text"] == f"The tool said: {COMMAND_OUTPUT}"
+    assert lines[-1]["type"] == "result" and lines[-1]["subtype"] == "success"
+
+    # The CLI echoes the thinking block as it got it...
+    echoed = claude.messages[1].body["messages"][2]["content"][0]
+    assert echoed == {"type": "thinking", "thinking": thought, "signature": blocks[0]["signature"]}
+    # ...and the model gets its reasoning item back, before the call it led to.
+    second = upstream(env)[1]
+    [reasoning] = items_of(second, "reasoning")
+    assert reasoning["encrypted_content"] == model.encrypted[0]
+    assert reasoning["summary"] == [{"type": "summary_text", "text": thought}]
+    [call] = items_of(second, "function_call")
+    assert second["input"].index(reasoning) + 1 == second["input"].index(call)
+
+
+@pytest.mark.parametrize(
+    ("flags", "model", "effort"),
+    [
+        (["--model", "sonnet", "--effort", "low"], "gpt-5.4", "low"),
+        (["--model", "haiku"], "gpt-5.4-mini", "medium"),
+        (["--model", "gpt-5.4_xhigh", "--effort", "low"], "gpt-5.4", "xhigh"),
+    ],
+)
+def test_model_and_effort_flags(
+    claude: Claude, env: Env, flags: list[str], model: str, effort: str
+) -> None:
+    env.fake.responder = CodexModel()
+    done = claude.run("-p", "say hello", *flags)
+    assert done.returncode == 0, done.stderr
+    [body] = upstream(env)
+    assert body["model"] == model
+    assert body["reasoning"]["effort"] == effort
+
+
+def test_denied_tool_reaches_the_model_as_an_error(claude: Claude, env: Env) -> None:
+    # Print mode cannot ask for permission, so a command that writes a file is refused.
+    model = CodexModel(call=ToolCall("Bash", {"command": "touch made-by-tool"}))
+    env.fake.responder = model
+    done = claude.run("-p", "make a file")
+    assert done.returncode == 0, done.stderr
+    assert not (claude.workdir / "made-by-tool").exists()
+    result = claude.messages[1].body["messages"][-1]["content"][0]
+    assert result["type"] == "tool_result" and result["is_error"] is True
+    [output] = items_of(upstream(env)[1], "function_call_output")
+    assert output["output"] == f"Error: {result['content']}"
+    assert done.stdout.startswith("The tool said: Error: ")
+
+
+def test_upstream_refusal_reaches_the_user(claude: Claude, env: Env) -> None:
+    detail = "The 'gpt-5.5' model is not supported when using Codex with a ChatGPT account."
+    env.fake.responder = lambda request: Reply(status=400, body={"detail": detail})
+    done = claude.run("-p", "say hello")
+    assert done.returncode == 1
+    assert detail in done.stdout
+    # On a 400 the CLI retries a few times, shedding a beta feature each time (6 tries in
+    # 2.1.331); the gateway itself passes each one on exactly once.
+    assert [e.status for e in claude.messages] == [400] * len(claude.messages)
+    assert len(upstream(env)) == len(claude.messages)
+
+
+def test_tool_search_loads_deferred_tools(claude: Claude, env: Env) -> None:
+    search = ToolCall("ToolSearch", {"query": "select:WebFetch", "max_results": 5})
+    env.fake.responder = CodexModel(call=search)
+    done = claude.run("-p", "fetch a page")
+    assert done.returncode == 0, done.stderr
+    assert [e.status for e in claude.messages] == [200, 200]
+    first, second = upstream(env)
+    assert "WebFetch" not in [tool["name"] for tool in first["tools"]]
+    assert "WebFetch" in [tool["name"] for tool in second["tools"]]
+    [output] = items_of(second, "function_call_output")
+    assert "WebFetch" in json.dumps(output["output"])
