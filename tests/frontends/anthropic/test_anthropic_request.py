@@ -645,7 +645,8 @@ TAGS = (
             blocks({"type": "tool_result", "tool_use_id": "t", "content": [{"type": "tool_use"}]}),
             "messages.0.content.0.content.0.type",
             "messages.0.content.0.content.0.type: Input tag 'tool_use' found using 'type' does "
-            "not match any of the expected tags: 'text', 'image', 'document', 'search_result', 'tool_reference'",
+            "not match any of the expected tags: 'text', 'image', 'document', 'search_result', "
+            "'tool_reference'",
         ),
         (
             blocks({"type": "tool_result", "tool_use_id": "t", "is_error": "yes"}),
