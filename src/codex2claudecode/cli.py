@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from codex2claudecode import __version__
+from codex2claudecode import __version__, errors
 from codex2claudecode.config import Config, ConfigError
-from codex2claudecode.http_client import SharedSession
-from codex2claudecode.tasks import spawn
+
+if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
+    from codex2claudecode.http_client import SharedSession
 
 PLACEHOLDER_TOKEN = "codex2claudecode"
 """What Claude Code sends as its API key when the gateway has no password (it needs one)."""
@@ -35,6 +37,7 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode.backends.codex.backend import CodexBackend
     from codex2claudecode.backends.codex.client import CodexClient
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
+    from codex2claudecode.http_client import SharedSession
     from codex2claudecode.router import Router
     from codex2claudecode.server.app import create_app
 
@@ -45,6 +48,7 @@ def build_gateway(config: Config) -> Gateway:
         token_url=config.openai_token_url,
         http=http,
         proxy=config.proxies.for_url(config.openai_token_url),
+        recheck_interval=1.0,
     )
     backend = CodexBackend(
         CodexClient(config, auth, http),
@@ -55,14 +59,11 @@ def build_gateway(config: Config) -> Gateway:
     anthropic = AnthropicRoutes(
         router.generate,
         count_tokens=router.count_tokens,
+        estimate_tokens=tokens.estimate_request_tokens,
         ping_interval=config.ping_interval,
     )
 
-    async def warm_tokenizer() -> None:
-        # Loading the vocabulary takes a while; do it after we listen, off the event loop.
-        _ = spawn(asyncio.to_thread(tokens.warm_up), name="tokenizer-warm-up")
-
-    app = create_app(config, anthropic, on_startup=[warm_tokenizer], on_shutdown=[http.close])
+    app = create_app(config, anthropic, on_shutdown=[http.close])
     return Gateway(app=app, http=http)
 
 
@@ -141,17 +142,35 @@ def serve(config: Config) -> int:
         return 1
     port = bound_port(sock)
     gateway = build_gateway(config)
-    print(banner(config, port), flush=True)
+    account, problem = account_summary(config)
+    print(banner(config, port, account=account, problem=problem), flush=True)
     server = server_for(gateway.app)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
     return 0
 
 
-def banner(config: Config, port: int) -> str:
+def account_summary(config: Config) -> tuple[str, str | None]:
+    """Who requests will run as, and what is wrong if nobody: `(who, None)` or `("none", why)`."""
+    from codex2claudecode.accounts.codex_store import CodexAccountStore
+
+    try:
+        creds = CodexAccountStore.from_config(config).load()
+    except errors.NoAccount as exc:
+        return "none", exc.message
+    except OSError as exc:
+        return "none", f"Cannot read the Codex accounts: {exc}"
+    who = creds.email or creds.key
+    return (f"{who} ({creds.plan})" if creds.plan else who), None
+
+
+def banner(config: Config, port: int, *, account: str = "", problem: str | None = None) -> str:
+    """The start-up text: endpoints, the exact exports for Claude Code, and account trouble."""
     host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
     base = f"http://{host}:{port}"
-    token = config.password or PLACEHOLDER_TOKEN
+    token = shlex.quote(config.password or PLACEHOLDER_TOKEN)
     lines = [
         f"codex2claudecode {__version__} is listening on {base}",
         "",
@@ -159,6 +178,7 @@ def banner(config: Config, port: int) -> str:
         f"  Token counting:   {base}/v1/messages/count_tokens",
         f"  Health:           {base}/health",
         f"  Accounts file:    {config.codex_auth_path}",
+        *([f"  Codex account:    {account}"] if account else []),
         f"  API password:     {'required' if config.password else 'none (loopback only)'}",
         "",
         "Point Claude Code at it (paste into your shell):",
@@ -169,4 +189,11 @@ def banner(config: Config, port: int) -> str:
         "Claude's model names map to GPT models (opus, sonnet, haiku tiers); to pick one yourself:",
         "  export ANTHROPIC_MODEL=gpt-5.4_high",
     ]
+    if problem:
+        lines += [
+            "",
+            "WARNING: no usable Codex account; every request will fail until you add one.",
+            f"  {problem}",
+            "  The gateway picks up a new login as soon as it is written; no restart needed.",
+        ]
     return "\n".join(lines)

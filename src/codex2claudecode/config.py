@@ -7,7 +7,9 @@ defaults. Nothing else in the package reads `os.environ`.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,19 +42,26 @@ class Proxies:
         """The proxy URL to reach `url` through, or None for a direct connection."""
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        if _bypassed(host, parts.port, self.no_proxy):
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        if _bypassed(host, port, self.no_proxy):
             return None
         return self.https if parts.scheme == "https" else self.http
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _bypassed(host: str, port: int | None, no_proxy: tuple[str, ...]) -> bool:
+    """Whether NO_PROXY exempts `host`: `*`, a domain (`.` or `*.` prefix optional, subdomains
+    included), an IP address or CIDR network (IPv6 bare or in brackets), each with optional
+    `:port`."""
     for entry in no_proxy:
         if entry == "*":
             return True
-        name, _, entry_port = entry.partition(":")
-        if entry_port and port is not None and entry_port != str(port):
+        name, entry_port = _split_no_proxy_entry(entry.lower())
+        if entry_port and entry_port != str(port):
             continue
-        name = name.lstrip(".").lower()
+        name = name.removeprefix("*").lstrip(".")
         if not name:
             continue
         if host == name or host.endswith("." + name):
@@ -63,6 +72,16 @@ def _bypassed(host: str, port: int | None, no_proxy: tuple[str, ...]) -> bool:
         except ValueError:
             continue
     return False
+
+
+def _split_no_proxy_entry(entry: str) -> tuple[str, str | None]:
+    if entry.startswith("["):  # [v6 address]:port
+        name, _, rest = entry[1:].partition("]")
+        return name, rest[1:] if rest.startswith(":") else None
+    if entry.count(":") == 1:  # name:port or v4:port; more colons mean a bare IPv6 address
+        name, _, port = entry.partition(":")
+        return name, port
+    return entry, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +180,7 @@ class Config:
         state = _path(env.get("CODEX2CLAUDECODE_HOME"), home) or home / ".codex2claudecode"
         region = env.get("KIRO_API_REGION") or DEFAULT_KIRO_REGION
         cfg = cls(
-            port=port if port is not None else _port(env.get("PORT")),
+            port=_port(str(port)) if port is not None else _port(env.get("PORT")),
             host=host or env.get("HOST") or DEFAULT_HOST,
             password=(password if password is not None else env.get("API_PASSWORD")) or None,
             headless=bool(headless) or _truthy(env.get("CODEX_NO_UI")),
@@ -175,15 +194,15 @@ class Config:
             openai_auth_url=_url(env, "OPENAI_AUTH_URL") or DEFAULT_OPENAI_AUTH_URL,
             kiro_auth_file=_path(env.get("KIRO_AUTH_FILE"), home)
             or home / ".aws" / "sso" / "cache" / "kiro-auth-token.json",
-            kiro_api_region=region,
+            kiro_api_region=_region(region),
             kiro_base_url=_url(env, "KIRO_BASE_URL"),
             kiro_auth_url=_url(env, "KIRO_AUTH_URL"),
             kiro_oidc_url=_url(env, "KIRO_OIDC_URL"),
             kiro_payload_limit=_payload_limit(env),
             claude_config_dir=_path(env.get("CLAUDE_CONFIG_DIR"), home) or home / ".claude",
             proxies=Proxies(
-                https=_env_any(env, "HTTPS_PROXY") or _env_any(env, "ALL_PROXY"),
-                http=_env_any(env, "HTTP_PROXY") or _env_any(env, "ALL_PROXY"),
+                https=_proxy(env, "HTTPS_PROXY") or _proxy(env, "ALL_PROXY"),
+                http=_proxy(env, "HTTP_PROXY") or _proxy(env, "ALL_PROXY"),
                 no_proxy=tuple(
                     p.strip() for p in (_env_any(env, "NO_PROXY") or "").split(",") if p.strip()
                 ),
@@ -227,7 +246,23 @@ def _path(value: str | None, home: Path) -> Path | None:
 
 
 def _env_any(env: Mapping[str, str], name: str) -> str | None:
-    return env.get(name) or env.get(name.lower()) or None
+    return (env.get(name) or env.get(name.lower()) or "").strip() or None
+
+
+def _proxy(env: Mapping[str, str], name: str) -> str | None:
+    """A proxy URL; `host:port` alone means an http proxy, as curl reads it."""
+    value = _env_any(env, name)
+    if value is None:
+        return None
+    if "://" not in value:
+        value = "http://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name} must be an http:// or https:// proxy URL, got {value!r} "
+            "(SOCKS proxies are not supported)"
+        )
+    return value
 
 
 def _truthy(value: str | None) -> bool:
@@ -261,26 +296,39 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     value = (env.get(name) or "").strip()
     if not value:
         return None
-    if not value.startswith(("http://", "https://")):
+    if not value.startswith(("http://", "https://")) or not urlsplit(value).hostname:
         raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
     return value.rstrip("/")
+
+
+def _region(value: str) -> str:
+    # The region becomes part of host names (KIRO_BASE_URL and friends): keep it a DNS label.
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]+", value):
+        raise ConfigError(f"KIRO_API_REGION must be an AWS region such as us-east-1, got {value!r}")
+    return value
 
 
 def _payload_limit(env: Mapping[str, str]) -> int:
     raw = env.get("KIRO_PAYLOAD_SIZE_LIMIT_BYTES")
     if raw:
         try:
-            return int(raw)
+            limit = int(raw)
         except ValueError:
+            limit = 0
+        if limit <= 0:
             raise ConfigError(
-                f"KIRO_PAYLOAD_SIZE_LIMIT_BYTES must be a number, got {raw!r}"
-            ) from None
+                f"KIRO_PAYLOAD_SIZE_LIMIT_BYTES must be a positive whole number, got {raw!r}"
+            )
+        return limit
     raw = env.get("KIRO_MAX_PAYLOAD_SIZE_MB")
     if raw:
         try:
-            return int(float(raw) * 1_000_000)
+            megabytes = float(raw)
         except ValueError:
-            raise ConfigError(f"KIRO_MAX_PAYLOAD_SIZE_MB must be a number, got {raw!r}") from None
+            megabytes = 0.0
+        if not 0 < megabytes < math.inf or int(megabytes * 1_000_000) <= 0:
+            raise ConfigError(f"KIRO_MAX_PAYLOAD_SIZE_MB must be a positive number, got {raw!r}")
+        return int(megabytes * 1_000_000)  # decimal megabytes, floored (spec: 1.25 → 1250000)
     return DEFAULT_KIRO_PAYLOAD_LIMIT
 
 

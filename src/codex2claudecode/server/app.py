@@ -97,7 +97,11 @@ async def _not_found(request: Request, exc: Any) -> BodyResponse:
 async def _method_not_allowed(request: Request, exc: Any) -> BodyResponse:
     err = errors.InvalidRequest(f"Method {request.method} is not allowed on {request.url.path}")
     err.status = 405  # type: ignore[misc]  # per-instance status override
-    return _error(request, err)
+    response = _error(request, err)
+    allow = (getattr(exc, "headers", None) or {}).get("Allow")
+    if allow:  # RFC 9110 §15.5.6: a 405 lists the methods the path does allow
+        response.headers = [*response.headers, (b"allow", allow.encode())]
+    return response
 
 
 async def _gateway_error(request: Request, exc: Exception) -> BodyResponse:

@@ -46,9 +46,10 @@ class Gateway:
         rid = request_id.encode()
         started = time.perf_counter()
         status = 0
+        complete = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", ()))
@@ -56,6 +57,8 @@ class Gateway:
                     headers.append((b"request-id", rid))
                 headers += CORS_HEADERS
                 message["headers"] = headers
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
             await send(message)
 
         try:
@@ -64,7 +67,13 @@ class Gateway:
             elif self._password is not None and not self._authorized(scope):
                 await self._reject(scope, send_with_headers, request_id)
             else:
-                await self._app(scope, receive, send_with_headers)
+                try:
+                    await self._app(scope, receive, send_with_headers)
+                except Exception:
+                    # Starlette re-raises after its error handler has logged the bug and
+                    # answered; once that answer is out, uvicorn would only log it again.
+                    if not complete:
+                        raise
         finally:
             if log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
@@ -80,15 +89,21 @@ class Gateway:
     def _authorized(self, scope: Scope) -> bool:
         if scope["path"] in OPEN_PATHS and scope["method"] in ("GET", "HEAD"):
             return True
-        presented = _presented_key(scope)
         assert self._password is not None
-        return presented is not None and hmac.compare_digest(presented, self._password)
+        # Either header may carry the password (a client can send both, one of them stale);
+        # every key is compared, in constant time.
+        matched = False
+        for key in _presented_keys(scope):
+            matched |= hmac.compare_digest(key, self._password)
+        return matched
 
     async def _reject(self, scope: Scope, send: Send, request_id: str) -> None:
         message = (
-            "invalid x-api-key: this gateway requires its password as the API key"
-            if _presented_key(scope) is not None
-            else "x-api-key header is required: this gateway is protected by a password"
+            "invalid API key: this gateway requires its password as the API key "
+            "(x-api-key or Authorization: Bearer)"
+            if _presented_keys(scope)
+            else "an API key is required: this gateway is protected by a password; send it as "
+            "x-api-key or Authorization: Bearer"
         )
         status, headers, body = render_error(
             errors.AuthenticationFailed(message), request_id=request_id
@@ -96,15 +111,19 @@ class Gateway:
         await _respond(send, status, body, headers)
 
 
-def _presented_key(scope: Scope) -> bytes | None:
-    """The key from `x-api-key`, else from `Authorization: Bearer`; an empty one counts as none."""
-    bearer = None
+def _presented_keys(scope: Scope) -> list[bytes]:
+    """The keys from `x-api-key` and `Authorization: Bearer`; empty ones count as none."""
+    keys = []
     for name, value in scope["headers"]:
-        if name == b"x-api-key" and value.strip():
-            return bytes(value.strip())
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            bearer = value[7:].strip() or None
-    return bytes(bearer) if bearer else None
+        if name == b"x-api-key":
+            key = value.strip()
+        elif name == b"authorization" and value[:7].lower() == b"bearer ":
+            key = value[7:].strip()
+        else:
+            continue
+        if key:
+            keys.append(bytes(key))
+    return keys
 
 
 async def _respond(

@@ -8,6 +8,9 @@ from typing import Any
 
 import uvicorn
 
+GRACEFUL_SHUTDOWN_SECONDS = 3
+"""How long open requests may take to finish after Ctrl-C or SIGTERM."""
+
 
 class PortInUse(OSError):
     def __init__(self, host: str, port: int) -> None:
@@ -51,10 +54,13 @@ def server_for(app: Any, *, log_level: str = "warning") -> uvicorn.Server:
         app,
         loop=_loop(),
         http="httptools",
+        ws="none",  # no websocket routes; skips importing a websockets library at start-up
         lifespan="on",
         access_log=False,
         log_level=log_level,
         timeout_keep_alive=75,
+        # Ctrl-C must not wait for an open Claude Code stream to end on its own.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return uvicorn.Server(config)
 

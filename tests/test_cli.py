@@ -1,0 +1,371 @@
+"""The command line, run as users run it: `python -m codex2claudecode` in a subprocess.
+
+Every run gets a throwaway HOME and state directories, so no real account or setting is seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codex2claudecode import __version__
+from codex2claudecode.cli import banner
+from codex2claudecode.config import Config
+from tests.e2e.conftest import ACCOUNT_ID, access_token
+from tests.fakes.codex import FakeCodex, Reply
+from tests.fakes.responses_events import text_answer
+from tests.fakes.server import run_app
+
+STARTUP_TIMEOUT = 10.0
+MESSAGE = {"model": "gpt-5.4", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """A minimal environment: no proxies, no API_PASSWORD, nothing from the developer's HOME."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "CODEX2CLAUDECODE_HOME": str(tmp_path / "state"),
+        "CODEX_HOME": str(tmp_path / "codex"),
+        "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for name in ("SYSTEMROOT", "PYTHONPATH"):  # Windows needs SYSTEMROOT to start Python
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codex2claudecode", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT,
+    )
+
+
+class Launched:
+    """A running `codex2claudecode --headless`; `banner` is what it printed before serving."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "codex2claudecode", "--headless", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.banner = self._read_banner()
+        match = re.search(r"listening on (http://\S+)", self.banner)
+        assert match, self.banner
+        self.url = match.group(1)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _read_banner(self) -> str:
+        lines: list[str] = []
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not any("export ANTHROPIC_AUTH_TOKEN" in line for line in lines):
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no banner within {STARTUP_TIMEOUT}s: {lines}") from None
+            if line is None:
+                self.process.wait(5)
+                assert self.process.stderr is not None
+                raise AssertionError(
+                    f"exited {self.process.returncode}: {self.process.stderr.read()}"
+                )
+            lines.append(line)
+        # The warning about a missing account comes right after the exports.
+        while (line := self._next_line(0.05)) is not None:
+            lines.append(line)
+            if line.startswith("  The gateway picks up"):
+                break
+        return "".join(lines)
+
+    def _next_line(self, timeout: float) -> str | None:
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
+        """Signal the process, wait for it, close its pipes; returns (exit code, stderr)."""
+        process = self.process
+        if process.poll() is None:
+            process.send_signal(sig)
+        try:
+            code = process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self._reader.join(5)
+        assert process.stdout is not None and process.stderr is not None
+        stderr = process.stderr.read()
+        process.stdout.close()
+        process.stderr.close()
+        return code, stderr
+
+
+@pytest.fixture
+def start(cli_env: dict[str, str]) -> Iterator[list[Launched]]:
+    running: list[Launched] = []
+    yield running
+    for gateway in running:
+        if not gateway.process.stdout or not gateway.process.stdout.closed:
+            gateway.stop(signal.SIGKILL)
+
+
+def launch(running: list[Launched], env: dict[str, str], *args: str) -> Launched:
+    gateway = Launched(env, *args)
+    running.append(gateway)
+    return gateway
+
+
+# ------------------------------------------------------------------------------ help, version
+
+
+def test_help(cli_env: dict[str, str]) -> None:
+    result = run_cli(cli_env, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: codex2claudecode")
+    for option in ("--port", "--host", "--password", "--headless", "--provider", "--version"):
+        assert option in result.stdout
+    assert "Claude Code" in result.stdout
+    assert result.stderr == ""
+
+
+def test_version(cli_env: dict[str, str]) -> None:
+    result = run_cli(cli_env, "--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"codex2claudecode {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "http"], "invalid port"),
+        (["--port", "65536"], "invalid port"),
+        (["--provider", "openai"], "invalid choice"),
+        (["--no-such-flag"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_exit_2_with_usage(
+    cli_env: dict[str, str], args: list[str], message: str
+) -> None:
+    result = run_cli(cli_env, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "usage:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------------------ serving
+
+
+def test_headless_on_port_0_prints_the_real_port_and_the_exports(
+    cli_env: dict[str, str], start: list[Launched]
+) -> None:
+    gateway = launch(start, cli_env, "--port", "0")
+    port = int(gateway.url.rsplit(":", 1)[1])
+    assert gateway.url == f"http://127.0.0.1:{port}" and port > 0
+    lines = gateway.banner.splitlines()
+    assert f"  export ANTHROPIC_BASE_URL=http://127.0.0.1:{port}" in lines
+    assert "  export ANTHROPIC_AUTH_TOKEN=codex2claudecode" in lines
+    for path in ("/v1/messages", "/v1/messages/count_tokens", "/health"):
+        assert f"http://127.0.0.1:{port}{path}" in gateway.banner
+    assert str(Path(cli_env["CODEX2CLAUDECODE_HOME"]) / "auth-codex.json") in gateway.banner
+
+    r = httpx.get(gateway.url + "/")
+    assert r.status_code == 200 and r.json()["status"] == "running"
+    code, stderr = gateway.stop(signal.SIGINT)
+    assert code == 0
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_the_password_is_in_the_exports_and_enforced(
+    cli_env: dict[str, str], start: list[Launched], how: str
+) -> None:
+    password = "p w$'x"
+    if how == "flag":
+        gateway = launch(start, cli_env, "--port", "0", f"--password={password}")
+    else:
+        gateway = launch(start, {**cli_env, "API_PASSWORD": password}, "--port", "0")
+    exports = [line for line in gateway.banner.splitlines() if "ANTHROPIC_AUTH_TOKEN" in line]
+    assert exports == [f"  export ANTHROPIC_AUTH_TOKEN={shlex.quote(password)}"]
+    # What the shell makes of the pasted line is the password itself.
+    assert shlex.split(exports[0].split("=", 1)[1]) == [password]
+
+    assert httpx.head(gateway.url + "/").status_code == 200
+    assert httpx.post(gateway.url + "/v1/messages", content=b"{").status_code == 401
+    with_key = httpx.post(
+        gateway.url + "/v1/messages", content=b"{", headers={"x-api-key": password}
+    )
+    assert with_key.status_code == 400
+
+
+def test_a_taken_port_is_a_clear_error_and_exit_1(cli_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(cli_env, "--headless", "--port", str(port))
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--host", "0.0.0.0"], {}), ([], {"HOST": "0.0.0.0"}), (["--host", "192.168.1.9"], {})],
+)
+def test_a_public_host_without_password_is_refused_with_exit_2(
+    cli_env: dict[str, str], args: list[str], env: dict[str, str]
+) -> None:
+    result = run_cli({**cli_env, **env}, "--headless", "--port", "0", *args)
+    assert result.returncode == 2
+    assert "without a password" in result.stderr
+    assert "--password" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_environment_value_is_refused_with_exit_2(cli_env: dict[str, str]) -> None:
+    result = run_cli({**cli_env, "PORT": "eighty"}, "--headless")
+    assert result.returncode == 2
+    assert "PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_without_an_account_it_serves_warns_and_explains_then_picks_up_a_login(
+    cli_env: dict[str, str], start: list[Launched]
+) -> None:
+    fake = FakeCodex()
+    with run_app(fake) as fake_url:
+        gateway = launch(start, {**cli_env, "CHATGPT_BASE_URL": fake_url}, "--port", "0")
+        assert "WARNING: no usable Codex account" in gateway.banner
+        assert "codex login" in gateway.banner
+        assert "Codex account:    none" in gateway.banner
+
+        r = httpx.post(gateway.url + "/v1/messages", json=MESSAGE)
+        assert r.status_code == 503
+        assert r.headers["x-should-retry"] == "false"
+        message = r.json()["error"]["message"]
+        assert "No Codex account found" in message
+        assert "codex login" in message
+        assert cli_env["CODEX_HOME"] in message  # says where it looked
+
+        # Signing in with the Codex CLI while the gateway runs is enough.
+        codex_home = Path(cli_env["CODEX_HOME"])
+        codex_home.mkdir()
+        tokens = {"access_token": access_token(), "refresh_token": "rt", "account_id": ACCOUNT_ID}
+        (codex_home / "auth.json").write_text(json.dumps({"tokens": tokens}))
+        fake.script(Reply(events=text_answer("signed in")))
+        r = httpx.post(gateway.url + "/v1/messages", json=MESSAGE)
+        assert r.status_code == 200, r.text
+        assert r.json()["content"][0]["text"] == "signed in"
+
+
+def test_the_banner_names_the_account_in_use(
+    cli_env: dict[str, str], start: list[Launched]
+) -> None:
+    codex_home = Path(cli_env["CODEX_HOME"])
+    codex_home.mkdir()
+    tokens = {"access_token": access_token(), "refresh_token": "rt", "account_id": ACCOUNT_ID}
+    (codex_home / "auth.json").write_text(json.dumps({"tokens": tokens}))
+    gateway = launch(start, cli_env, "--port", "0")
+    assert "Codex account:    e2e@example.com (plus)" in gateway.banner
+    assert "WARNING" not in gateway.banner
+
+
+# ------------------------------------------------------------------------------ start-up cost
+
+
+def test_startup_answers_quickly(cli_env: dict[str, str], start: list[Launched]) -> None:
+    """Measured from exec to the first answer to `GET /` (the target is 0.5 s on a quiet
+    machine; the bound here leaves room for a loaded CI runner)."""
+    gateway = launch(start, cli_env, "--port", "0")
+    assert httpx.get(gateway.url + "/").status_code == 200
+    elapsed = time.perf_counter() - gateway.started
+    assert elapsed < 2.0, f"start-up took {elapsed:.2f}s"
+
+
+HEAVY = ("tiktoken", "textual", "anthropic", "openai", "httpx", "pydantic", "websockets", "wsproto")
+
+
+def test_nothing_heavy_is_imported_before_listening(cli_env: dict[str, str]) -> None:
+    """What `serve` does before uvicorn accepts: build the app and load uvicorn's config."""
+    script = (
+        "import sys\n"
+        "from codex2claudecode import cli\n"
+        "from codex2claudecode.config import Config\n"
+        "from codex2claudecode.server.run import server_for\n"
+        "config = Config.load()\n"
+        "cli.banner(config, 1, account=cli.account_summary(config)[0])\n"
+        "server_for(cli.build_gateway(config).app).config.load()\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=cli_env, capture_output=True, text=True, timeout=10
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_help_and_version_do_not_load_the_server_stack(cli_env: dict[str, str]) -> None:
+    script = (
+        "import sys\n"
+        "from codex2claudecode import cli\n"
+        "stack = {'aiohttp', 'uvicorn', 'starlette'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & stack))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=cli_env, capture_output=True, text=True, timeout=10
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8787"),
+        ("localhost", "http://localhost:8787"),
+        ("::1", "http://[::1]:8787"),
+        ("0.0.0.0", "http://127.0.0.1:8787"),
+        ("::", "http://127.0.0.1:8787"),
+    ],
+)
+def test_the_banner_base_url_is_one_a_client_can_use(tmp_path: Path, host: str, base: str) -> None:
+    config = Config.load({"HOME": str(tmp_path)}, host=host, password="pw")
+    text = banner(config, 8787, account="me@example.com")
+    assert f"  export ANTHROPIC_BASE_URL={base}\n" in text
+    assert f"is listening on {base}" in text
+    assert "Codex account:    me@example.com" in text
