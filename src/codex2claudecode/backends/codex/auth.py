@@ -8,8 +8,8 @@ another process or the Codex CLI already refreshed (DESIGN §4 item 2).
 from __future__ import annotations
 
 import asyncio
-import math
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
