@@ -66,7 +66,12 @@ def create_app(
         Exception: _unexpected,
     }
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
-    return Gateway(app, password=config.password)
+    hot = {
+        ("POST", "/v1/messages"): anthropic.messages,
+        ("POST", "/v1/message"): anthropic.messages,
+        ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
+    }
+    return Gateway(app, password=config.password, hot_routes=hot, on_error=_on_error)
 
 
 def _root_body(config: Config) -> bytes:
@@ -107,6 +112,12 @@ async def _method_not_allowed(request: Request, exc: Any) -> BodyResponse:
 async def _gateway_error(request: Request, exc: Exception) -> BodyResponse:
     assert isinstance(exc, errors.GatewayError)
     return _error(request, exc)
+
+
+async def _on_error(request: Request, exc: Exception) -> BodyResponse:
+    if isinstance(exc, errors.GatewayError):
+        return _error(request, exc)
+    return await _unexpected(request, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> BodyResponse:

@@ -10,7 +10,10 @@ import hmac
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+from starlette.requests import Request
 
 from codex2claudecode import errors
 from codex2claudecode.asgi import Message, Receive, Scope, Send
@@ -19,6 +22,9 @@ from codex2claudecode.frontends.anthropic.errors import render_error
 log = logging.getLogger("codex2claudecode.http")
 
 ASGIApp = Any  # an ASGI callable; Starlette's own alias is not exported for typing
+Endpoint = Callable[[Request], Awaitable[Any]]
+"""A route handler: takes the request, returns an ASGI response."""
+ErrorHandler = Callable[[Request, Exception], Awaitable[Any]]
 
 CORS_HEADERS = [
     (b"access-control-allow-origin", b"*"),
@@ -33,9 +39,26 @@ OPEN_PATHS = frozenset({"/", "/health"})
 class Gateway:
     """Wraps the routing app with everything every request goes through."""
 
-    def __init__(self, app: ASGIApp, *, password: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        password: str | None,
+        hot_routes: Mapping[tuple[str, str], Endpoint] | None = None,
+        on_error: ErrorHandler | None = None,
+    ) -> None:
+        """
+        Args:
+            app: the routing app for everything else.
+            password: the local API key clients must present, if any.
+            hot_routes: (method, path) → endpoint, dispatched directly: the generation routes
+                skip the framework's routing and exception layers (about 40 µs a request).
+            on_error: renders an exception a hot route raised.
+        """
         self._app = app
         self._password = password.encode() if password else None
+        self._hot = dict(hot_routes or {})
+        self._on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +89,8 @@ class Gateway:
                 await _respond(send_with_headers, 204, b"", [])
             elif self._password is not None and not self._authorized(scope):
                 await self._reject(scope, send_with_headers, request_id)
+            elif (endpoint := self._hot.get((scope["method"], scope["path"]))) is not None:
+                await self._dispatch(endpoint, scope, receive, send_with_headers)
             else:
                 try:
                     await self._app(scope, receive, send_with_headers)
@@ -85,6 +110,18 @@ class Gateway:
                     scope["path"],
                     elapsed,
                 )
+
+    async def _dispatch(
+        self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await endpoint(request)
+        except Exception as exc:
+            if self._on_error is None:
+                raise
+            response = await self._on_error(request, exc)
+        await response(scope, receive, send)
 
     def _authorized(self, scope: Scope) -> bool:
         if scope["path"] in OPEN_PATHS and scope["method"] in ("GET", "HEAD"):
