@@ -1,0 +1,183 @@
+"""`codex2claudecode claude-env set|unset|show`: point Claude Code's settings at this gateway."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+
+from codex2claudecode.claude_settings import (
+    API_KEY,
+    AUTH_TOKEN,
+    SCOPES,
+    TLS_CHECK,
+    ClaudeEnvDraft,
+    ClaudeSettings,
+    ClaudeSettingsError,
+    EnvChange,
+    Scope,
+    client_token,
+    default_models,
+    gateway_base_url,
+    mask_secret,
+    plan_set,
+)
+from codex2claudecode.config import Config
+
+_SECRETS = frozenset({AUTH_TOKEN, API_KEY})
+_MODEL_FLAGS = {
+    "model": "ANTHROPIC_MODEL",
+    "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+}
+_SCOPE_HELP = (
+    "user: $CLAUDE_CONFIG_DIR/settings.json (default ~/.claude), for all your projects; "
+    "project: ./.claude/settings.json, shared with collaborators; "
+    "local: ./.claude/settings.local.json, you only, in this project (default: user)"
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "claude-env",
+        help="point Claude Code at this gateway (the env of its settings.json)",
+        description=(
+            "Write, remove or show the env entries of a Claude Code settings file that make "
+            "Claude Code use this gateway. Every other setting is left exactly as it is. Use the "
+            "same --host/--port/--password as the gateway."
+        ),
+    )
+    actions = parser.add_subparsers(dest="claude_env_action", required=True, metavar="ACTION")
+    set_parser = actions.add_parser(
+        "set",
+        help="write the gateway's URL, token and models",
+        description=(
+            "Write ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN (the gateway password, else a "
+            "placeholder), the model keys and the extraEnv entries of the draft file "
+            "(.claude-env.json in the state directory), and delete the keys its unsetEnv lists."
+        ),
+    )
+    for flag, key in _MODEL_FLAGS.items():
+        set_parser.add_argument(
+            f"--{flag}",
+            metavar="MODEL",
+            help=f'{key}; remembered in the draft file ("" returns to the default)',
+        )
+    unset_parser = actions.add_parser(
+        "unset",
+        help="remove the managed entries",
+        description="Remove the entries `set` writes; every other key is kept.",
+    )
+    show_parser = actions.add_parser("show", help="show the managed entries of a settings file")
+    for action in (set_parser, unset_parser, show_parser):
+        action.add_argument("--scope", choices=SCOPES, default="user", help=_SCOPE_HELP)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    settings = ClaudeSettings.from_config(config, cwd=Path.cwd())
+    scope: Scope = args.scope
+    try:
+        match args.claude_env_action:
+            case "set":
+                return _set(settings, scope, config, _model_choices(args))
+            case "unset":
+                return _unset(settings, scope, config)
+            case _:
+                return _show(settings, scope, config)
+    except (ClaudeSettingsError, OSError) as exc:
+        print(f"codex2claudecode: {exc}", file=sys.stderr)
+        return 1
+
+
+def _model_choices(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        key: getattr(args, flag)
+        for flag, key in _MODEL_FLAGS.items()
+        if getattr(args, flag) is not None
+    }
+
+
+def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping[str, str]) -> int:
+    if config.port == 0:
+        raise ClaudeSettingsError("claude-env set needs the gateway's fixed port, not --port 0")
+    defaults = default_models(config)
+    draft = settings.load_draft(defaults)  # checks the draft before we record anything in it
+    if models:
+        settings.save_models(models)
+        draft = settings.load_draft(defaults)
+    base_url = gateway_base_url(config.host, config.port)
+    change = settings.set(scope, draft, base_url=base_url, token=client_token(config.password))
+    print(_heading(settings, scope))
+    for key, value in change.written.items():
+        print(f"  {_entry(key, value)}")
+    for key in change.removed:
+        print(f"  removed {key}")
+    print(
+        "Saved. Start Claude Code (or restart it) to use the gateway."
+        if change.saved
+        else "Already up to date."
+    )
+    env = settings.read_env(scope) or {}
+    if API_KEY in env:
+        print(
+            f"Note: env also holds {API_KEY}, which is not ours; Claude Code warns when it is "
+            f"set beside {AUTH_TOKEN}. Remove it, or list it in unsetEnv in {settings.draft_path}."
+        )
+    return 0
+
+
+def _unset(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
+    draft = settings.load_draft(default_models(config))
+    change = settings.unset(scope, draft, token=client_token(config.password))
+    print(_heading(settings, scope))
+    for key in change.removed:
+        print(f"  removed {key}")
+    if change.drop_env:
+        print("  removed env (now empty)")
+    print("Saved." if change.saved else "Nothing to remove.")
+    return 0
+
+
+def _show(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
+    draft = settings.load_draft(default_models(config))
+    env = settings.read_env(scope)
+    print(_heading(settings, scope))
+    if env is None:
+        print("  (no such file)")
+        env = {}
+    for key in (*draft.managed_keys, API_KEY, TLS_CHECK):
+        if key in env:
+            print(f"  {_entry(key, env[key])}")
+        elif key not in (API_KEY, TLS_CHECK):
+            print(f"  {key} (not set)")
+    stale = _differences(env, draft, config)
+    if stale:
+        print(f"`codex2claudecode claude-env set --scope {scope}` would change: {', '.join(stale)}")
+    else:
+        print("Up to date with this gateway.")
+    return 0
+
+
+def _differences(env: Mapping[str, object], draft: ClaudeEnvDraft, config: Config) -> list[str]:
+    change: EnvChange = plan_set(
+        env,
+        draft,
+        base_url=gateway_base_url(config.host, config.port),
+        token=client_token(config.password),
+    )
+    changed = [key for key, value in change.written.items() if env.get(key) != value]
+    return changed + list(change.removed)
+
+
+def _heading(settings: ClaudeSettings, scope: Scope) -> str:
+    return f"Claude Code settings ({scope} scope): {settings.path(scope)}"
+
+
+def _entry(key: str, value: object) -> str:
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return f"{key}={mask_secret(text) if key in _SECRETS else text}"
