@@ -401,7 +401,7 @@ def test_account_info_is_kept_up_to_date_without_tokens(files: Files) -> None:
             },
         },
     )
-    store = files.store()
+    store = files.store("acct-1")  # not the active account: "b" stays active
 
     saved = store.save(refreshed(store.load()))
 

@@ -1,15 +1,25 @@
-"""A fake OpenAI OAuth token endpoint: `POST /oauth/token`, form-encoded, refresh grant.
+"""A fake OpenAI OAuth server: the token endpoint, the browser authorize endpoint and the
+device-code endpoints (protocols §5c).
 
-Refresh tokens rotate and are single-use, as the real ones are (protocols §5c): a reused one
-gets the real 401 `refresh_token_reused` body. Access and id tokens are unsigned JWTs with
-`exp`, the `https://api.openai.com/auth` claim (account id, plan) and `email`. Tests seed an
-account with `login()`, queue faults with `fail_next()` and read `grants`.
+- `POST /oauth/token`, form-encoded: the refresh grant, and the authorization-code grant that
+  checks the PKCE `code_verifier` against the authorize request's S256 `code_challenge`.
+  Refresh tokens rotate and are single-use, as the real ones are: a reused one gets the real
+  401 `refresh_token_reused` body.
+- `GET /oauth/authorize`: the user signs in at once (as `sign_in_as()` says) and is redirected
+  to `redirect_uri` with `code` and `state`, or with `error` after `deny_next()`.
+- `POST /api/accounts/deviceauth/usercode` and `.../deviceauth/token` (JSON): the user
+  approves the device code after `device_polls_before_approval` pending polls (403).
+
+Access and id tokens are unsigned JWTs with `exp`, the `https://api.openai.com/auth` claim
+(account id, plan) and `email`. Tests seed an account with `login()`, queue token-endpoint
+faults with `fail_next()` and read `grants`, `code_grants`, `forms` and `device_polls`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import itertools
 import json
 import threading
@@ -17,11 +27,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
@@ -74,6 +84,19 @@ class _Account:
     plan: str
 
 
+@dataclass(frozen=True)
+class _Code:
+    account: _Account
+    challenge: str
+    redirect_uri: str
+
+
+@dataclass
+class _Device:
+    user_code: str
+    polls: int = 0
+
+
 @dataclass
 class FakeOAuth:
     """The token endpoint; serve `fake.app` with `tests.fakes.server.run_app`."""
@@ -89,6 +112,22 @@ class FakeOAuth:
     forms: list[dict[str, str]] = field(default_factory=list)
     """Every form received, in order."""
     faults: deque[Fault] = field(default_factory=deque)
+    code_grants: int = 0
+    """Successful authorization-code grants."""
+    device_interval: str = "5"
+    """The polling interval the device endpoint asks for (a string, as the real one sends)."""
+    device_polls_before_approval: int = 2
+    """Pending polls (403) before the user approves a device code."""
+    device_polls: int = 0
+    """Device token polls received."""
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
+    """The query of every authorize request, in order."""
+    _signing_in: _Account = field(
+        default_factory=lambda: _Account("acct-1", "user@example.com", "plus")
+    )
+    _deny: str | None = None
+    _codes: dict[str, _Code] = field(default_factory=dict)
+    _devices: dict[str, _Device] = field(default_factory=dict)
     _live: dict[str, _Account] = field(default_factory=dict)
     _used: set[str] = field(default_factory=set)
     _latest_access: dict[str, str] = field(default_factory=dict)
@@ -96,7 +135,14 @@ class FakeOAuth:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/oauth/token", self._token, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/oauth/token", self._token, methods=["POST"]),
+                Route("/oauth/authorize", self._authorize, methods=["GET"]),
+                Route("/api/accounts/deviceauth/usercode", self._usercode, methods=["POST"]),
+                Route("/api/accounts/deviceauth/token", self._device_token, methods=["POST"]),
+            ]
+        )
 
     # ------------------------------------------------------------------ scripting
 
@@ -111,6 +157,16 @@ class FakeOAuth:
         """Tokens as a fresh login gives them: the refresh token is live at this server."""
         with self._lock:
             return self._issue(_Account(account_id, email, plan), expires_in)
+
+    def sign_in_as(
+        self, *, account_id: str = "acct-1", email: str = "user@example.com", plan: str = "plus"
+    ) -> None:
+        """Who signs in at the authorize page and the device page from now on."""
+        self._signing_in = _Account(account_id, email, plan)
+
+    def deny_next(self, error: str = "access_denied") -> None:
+        """The next authorize request redirects back with `error` instead of a code."""
+        self._deny = error
 
     def fail_next(self, status: int, body: Any, *, delay: float = 0.0) -> None:
         """Answer the next token request with `status` and `body` (after `delay` seconds)."""
@@ -166,10 +222,13 @@ class FakeOAuth:
         if fault is not None:
             await asyncio.sleep(fault.delay)
             return _reply(fault.status, fault.body)
-        if form.get("grant_type") != "refresh_token":
+        grant = form.get("grant_type")
+        if grant not in ("refresh_token", "authorization_code"):
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         if form.get("client_id") != CLIENT_ID:
             return JSONResponse({"error": "invalid_client"}, status_code=401)
+        if grant == "authorization_code":
+            return self._redeem_code(form)
         token = form.get("refresh_token", "")
         with self._lock:
             if token in self._used:
@@ -199,6 +258,103 @@ class FakeOAuth:
         if self.expires_in is not None:
             body["expires_in"] = self.expires_in
         return JSONResponse(body)
+
+    def _redeem_code(self, form: dict[str, str]) -> Response:
+        with self._lock:
+            code = self._codes.pop(form.get("code", ""), None)  # single-use
+            if code is None:
+                return _invalid_grant("Unknown or already used authorization code")
+            if form.get("redirect_uri") != code.redirect_uri:
+                return _invalid_grant("redirect_uri does not match the authorize request")
+            if _s256(form.get("code_verifier", "")) != code.challenge:
+                return _invalid_grant("code_verifier does not match the code_challenge")
+            issued = self._issue(code.account, self.expires_in or 3600)
+            self.code_grants += 1
+        body: dict[str, Any] = {
+            "access_token": issued.access_token,
+            "refresh_token": issued.refresh_token,
+            "id_token": issued.id_token,
+            "token_type": "Bearer",
+        }
+        if self.expires_in is not None:
+            body["expires_in"] = self.expires_in
+        return JSONResponse(body)
+
+    def _new_code(self, challenge: str, redirect_uri: str) -> str:
+        code = f"code-{next(self._serial)}"
+        self._codes[code] = _Code(self._signing_in, challenge, redirect_uri)
+        return code
+
+    # ------------------------------------------------------------------ browser sign-in
+
+    async def _authorize(self, request: Request) -> Response:
+        query = dict(request.query_params)
+        self.authorize_requests.append(query)
+        redirect_uri = query.get("redirect_uri", "")
+        if (
+            query.get("client_id") != CLIENT_ID
+            or query.get("response_type") != "code"
+            or query.get("code_challenge_method") != "S256"
+            or not query.get("code_challenge")
+            or urlsplit(redirect_uri).scheme != "http"
+        ):
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        with self._lock:
+            denied, self._deny = self._deny, None
+            if denied:
+                answer = {"error": denied, "error_description": "The user said no"}
+            else:
+                answer = {"code": self._new_code(query["code_challenge"], redirect_uri)}
+        answer["state"] = query.get("state", "")
+        return RedirectResponse(f"{redirect_uri}?{urlencode(answer)}", status_code=302)
+
+    # ------------------------------------------------------------------ device sign-in
+
+    async def _usercode(self, request: Request) -> Response:
+        body = json.loads(await request.body() or b"{}")
+        if body.get("client_id") != CLIENT_ID:
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        with self._lock:
+            serial = next(self._serial)
+            device_auth_id = f"deviceauth-{serial}"
+            self._devices[device_auth_id] = _Device(user_code=f"ABCD-{serial:04d}")
+        return JSONResponse(
+            {
+                "device_auth_id": device_auth_id,
+                "user_code": self._devices[device_auth_id].user_code,
+                "interval": self.device_interval,
+            }
+        )
+
+    async def _device_token(self, request: Request) -> Response:
+        body = json.loads(await request.body() or b"{}")
+        with self._lock:
+            self.device_polls += 1
+            device = self._devices.get(body.get("device_auth_id", ""))
+            if device is None or body.get("user_code") != device.user_code:
+                return JSONResponse({"error": "invalid_request"}, status_code=400)
+            device.polls += 1
+            if device.polls <= self.device_polls_before_approval:
+                return JSONResponse({"error": "authorization_pending"}, status_code=403)
+            del self._devices[body["device_auth_id"]]
+            verifier = f"device-verifier-{device.user_code}"
+            issuer = str(request.base_url).rstrip("/")
+            challenge = _s256(verifier)
+            code = self._new_code(challenge, f"{issuer}/deviceauth/callback")
+        return JSONResponse(
+            {"authorization_code": code, "code_verifier": verifier, "code_challenge": challenge}
+        )
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _invalid_grant(description: str) -> Response:
+    return JSONResponse(
+        {"error": "invalid_grant", "error_description": description}, status_code=400
+    )
 
 
 def _reply(status: int, body: Any) -> Response:

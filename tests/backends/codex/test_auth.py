@@ -405,8 +405,10 @@ async def test_reused_refresh_token_fails_fast_until_the_files_change(world: Wor
         await auth.refresh_after_unauthorized(rejected)
 
     assert len(world.fake.forms) == 1
-    assert "codex login" in first.value.message
+    assert "codex2claudecode login" in first.value.message
     assert "already used" in first.value.message
+    store = CodexAccountStore(world.managed, codex_cli_path=world.cli)
+    assert [s.state(time.time()) for s in store.summaries()] == ["needs login"]
     assert second.value.message == first.value.message
     for secret in (tokens.access_token, tokens.refresh_token):
         assert secret not in first.value.message

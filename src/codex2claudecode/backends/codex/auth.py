@@ -13,20 +13,21 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 
 import aiohttp
-import orjson
 
-from codex2claudecode.accounts import jwt
 from codex2claudecode.accounts.codex_store import CodexAccountStore, CodexCredentials, Fingerprint
 from codex2claudecode.accounts.files import FileLock
+from codex2claudecode.accounts.oauth import (
+    CODEX_CLIENT_ID,
+    credentials_from_token_response,
+    error_fields,
+)
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 from codex2claudecode.tasks import spawn
 
 log = logging.getLogger(__name__)
 
-CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 REFRESH_MARGIN = 300.0
 """Refresh when the access token expires within this many seconds (as the Codex CLI does)."""
 
@@ -157,6 +158,9 @@ class CodexAuth:
             try:
                 refreshed = await self._grant(current)
             except AuthenticationFailed as exc:
+                # Shown by `accounts list`; remembered after the write, so that our own write
+                # to the info file does not read as a new login and start another refresh.
+                await asyncio.to_thread(self._store.mark_needs_login_locked, current, exc.message)
                 self._remember(current)
                 self._dead = exc.message
                 raise
@@ -194,40 +198,19 @@ class CodexAuth:
         raise _grant_error(creds, status, body)
 
     def _refreshed(self, creds: CodexCredentials, body: bytes) -> CodexCredentials:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            payload = None
-        if not isinstance(payload, dict) or not _text(payload.get("access_token")):
-            raise UpstreamFailed("Codex token refresh returned a response without an access token.")
-        access = str(payload["access_token"])
-        id_token = _text(payload.get("id_token")) or creds.id_token
-        expires_in = payload.get("expires_in")
-        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
-            expires_at: float | None = self._clock() + float(expires_in)
-        else:
-            expires_at = jwt.expiry(access)
-        return replace(
-            creds,
-            access_token=access,
-            refresh_token=_text(payload.get("refresh_token")) or creds.refresh_token,
-            id_token=id_token,
-            expires_at=expires_at,
-            account_id=jwt.chatgpt_account_id(id_token, access) or creds.account_id,
-            email=jwt.email(id_token, access) or creds.email,
-            plan=jwt.plan(id_token, access) or creds.plan,
-        )
+        return credentials_from_token_response(body, now=self._clock(), previous=creds)
 
 
 def _grant_error(
     creds: CodexCredentials, status: int, body: bytes
 ) -> AuthenticationFailed | UpstreamFailed | UpstreamUnavailable:
-    code, detail = _error_fields(body)
+    code, detail = error_fields(body)
     if status in (400, 401) and code in _RELOGIN_REASONS:
         return AuthenticationFailed(
             f"The Codex login for account {creds.key} needs to be renewed: "
-            f"{_RELOGIN_REASONS[code]}. Sign in again (run `codex login`); the gateway picks "
-            "up the new login without a restart."
+            f"{_RELOGIN_REASONS[code]}. Sign in again: run `codex2claudecode login` (or "
+            "`codex login`, then `codex2claudecode accounts import`); the gateway picks up the "
+            "new login without a restart."
         )
     for secret in (creds.refresh_token, creds.access_token, creds.id_token):
         if secret:
@@ -236,31 +219,6 @@ def _grant_error(
     if status == 429 or status >= 500:
         return UpstreamUnavailable(message)
     return UpstreamFailed(message)
-
-
-def _error_fields(body: bytes) -> tuple[str | None, str]:
-    """The error code and a short description from an OAuth error body.
-
-    The code sits in `error.code`, in `error` itself (RFC 6749), or in a top-level `code`.
-    """
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None, ""
-    if not isinstance(payload, dict):
-        return None, ""
-    error = payload.get("error")
-    if isinstance(error, dict):
-        code = _text(error.get("code"))
-        detail = _text(error.get("message")) or code or ""
-    else:
-        code = _text(error) or _text(payload.get("code"))
-        detail = _text(payload.get("error_description")) or code or ""
-    return (code.lower() if code else None), detail[:200]
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 @asynccontextmanager

@@ -1,0 +1,290 @@
+"""`codex2claudecode accounts list|import|add|use|remove`: the managed Codex accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+import aiohttp
+
+from codex2claudecode.accounts import jwt
+from codex2claudecode.accounts.codex_store import (
+    AccountSummary,
+    CodexAccountStore,
+    CodexCredentials,
+    clean_token,
+)
+from codex2claudecode.accounts.oauth import redeem_refresh_token
+from codex2claudecode.config import Config
+from codex2claudecode.errors import GatewayError, InvalidRequest
+
+LimitsColumn = Callable[[AccountSummary], str]
+"""Renders the LIMITS cell of one account (the pool fills it in; "-" until then)."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "accounts",
+        help="list, add, switch and remove Codex accounts",
+        description=(
+            "Manage the ChatGPT accounts the gateway uses for Codex. To sign in to a new one, "
+            "use `codex2claudecode login`."
+        ),
+    )
+    actions = parser.add_subparsers(dest="accounts_action", required=True, metavar="ACTION")
+    actions.add_parser(
+        "list",
+        help="show every account, the active one marked *",
+        description="Show every Codex account with its plan, token expiry and state.",
+    )
+    source = actions.add_parser(
+        "import",
+        help="add the Codex CLI's login (no network)",
+        description=(
+            "Add the account the Codex CLI is signed in to ($CODEX_HOME/auth.json) and make it "
+            "active. Both programs then share its tokens: whichever refreshes them, the other "
+            "picks up the new ones."
+        ),
+    )
+    source.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="another Codex CLI auth.json"
+    )
+    manual = actions.add_parser(
+        "add",
+        help="add an account from its tokens",
+        description=(
+            "Add an account from a refresh token (and optionally its account id and access "
+            "token), checked by refreshing it once. That spends the token: the program it was "
+            "copied from must sign in again, unless it is the Codex CLI holding the same account "
+            "(its auth.json gets the new tokens). Give a token as - (the default for the refresh "
+            "token) to type it hidden or pipe it on stdin, so it stays out of your shell history."
+        ),
+    )
+    manual.add_argument(
+        "--account-id", help="the ChatGPT account id (read from the tokens if left out)"
+    )
+    manual.add_argument("--access-token", metavar="TOKEN", help="the access token, or - for stdin")
+    manual.add_argument(
+        "--refresh-token",
+        metavar="TOKEN",
+        default="-",
+        help="the refresh token (default: -, stdin)",
+    )
+    use = actions.add_parser(
+        "use",
+        help="make an account the active one",
+        description="Make an account active; a running gateway switches from its next request.",
+    )
+    use.add_argument("key", help="the account's key, e-mail or name (see `accounts list`)")
+    remove = actions.add_parser(
+        "remove",
+        help="forget an account",
+        description="Remove an account from the managed file (never from the Codex CLI's).",
+    )
+    remove.add_argument("key", help="the account's key, e-mail or name (see `accounts list`)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    store = CodexAccountStore.from_config(config)
+    action = _ACTIONS[args.accounts_action]
+    try:
+        return action(args, config, store)
+    except GatewayError as exc:
+        print(f"codex2claudecode: {exc.message}", file=sys.stderr)
+    except OSError as exc:
+        print(f"codex2claudecode: cannot update the accounts: {exc}", file=sys.stderr)
+    return 1
+
+
+# ---------------------------------------------------------------------- actions
+
+
+def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
+    summaries = store.summaries()
+    if not summaries:
+        print(
+            "No Codex accounts yet. Sign in with `codex2claudecode login` (`login --device` on a "
+            "machine without a browser), or take over the Codex CLI's login with "
+            "`codex2claudecode accounts import`."
+        )
+        return 0
+    print(render_table(summaries, now=time.time()))
+    print()
+    print("\n".join(_list_notes(summaries, config, store)))
+    return 0
+
+
+def _import(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
+    saved = store.import_codex_cli(args.source)
+    print(added_message(saved, config, how="Imported"))
+    print("Its tokens stay in sync with the Codex CLI: whichever refreshes them, the other adopts.")
+    return 0
+
+
+def _add(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
+    access = _read_token(args.access_token, "Access token") if args.access_token else None
+    refresh = _read_token(args.refresh_token, "Refresh token")
+    chosen_id = clean_token(args.account_id) if args.account_id else None
+    creds = asyncio.run(_redeem(config, refresh))
+    account_id = chosen_id or creds.account_id or jwt.chatgpt_account_id(None, access)
+    if not account_id:
+        raise InvalidRequest(
+            "Cannot tell which ChatGPT account these tokens belong to; pass --account-id."
+        )
+    saved = store.upsert(replace(creds, account_id=account_id, key=account_id), write_back=True)
+    print(added_message(saved, config, how="Added"))
+    return 0
+
+
+def _use(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
+    key = store.set_active(args.key)
+    print(f"{key} is now the active Codex account; a running gateway switches by itself.")
+    print("\n".join(_override_note(key, config)))
+    return 0
+
+
+def _remove(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
+    key = store.remove(args.key)
+    print(f"Removed {key}.")
+    left = store.summaries()
+    active = next((s for s in left if s.active), None)
+    if active is not None:
+        print(f"Active account: {active.key}.")
+    else:
+        print("No accounts left; sign in with `codex2claudecode login` to add one.")
+    return 0
+
+
+_ACTIONS: dict[str, Callable[[argparse.Namespace, Config, CodexAccountStore], int]] = {
+    "list": _list,
+    "import": _import,
+    "add": _add,
+    "use": _use,
+    "remove": _remove,
+}
+
+
+# ---------------------------------------------------------------------- output
+
+
+def render_table(
+    summaries: Sequence[AccountSummary],
+    *,
+    now: float,
+    limits: LimitsColumn | None = None,
+    tz: tzinfo | None = None,
+) -> str:
+    """The `accounts list` table: one row per account, the active one marked `*`.
+
+    Args:
+        now: epoch seconds, to tell expired tokens.
+        limits: renders the LIMITS column; "-" for every account without it.
+        tz: the time zone of the expiry column (default: local time).
+    """
+    header = ("", "KEY", "EMAIL", "PLAN", "TOKEN EXPIRES", "STATE", "LIMITS")
+    rows = [header] + [
+        (
+            "*" if s.active else "",
+            s.key,
+            s.email or "-",
+            s.plan or "-",
+            _local_time(s.expires_at, tz),
+            s.state(now),
+            limits(s) if limits else "-",
+        )
+        for s in summaries
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def added_message(saved: CodexCredentials, config: Config, *, how: str) -> str:
+    """What to say after a login, import or add made `saved` the active account."""
+    details = f"account {saved.key}" + (f", plan {saved.plan}" if saved.plan else "")
+    who = f"{saved.email} ({details})" if saved.email else details
+    lines = [
+        f"{how} {who}; it is now the active Codex account.",
+        "Start the gateway with `codex2claudecode` (a running one switches by itself); "
+        "`codex2claudecode accounts list` shows every account.",
+    ]
+    return "\n".join(lines + _override_note(saved.key, config))
+
+
+def _list_notes(
+    summaries: Sequence[AccountSummary], config: Config, store: CodexAccountStore
+) -> list[str]:
+    notes = ["* = the account requests use; switch with `codex2claudecode accounts use KEY`."]
+    now = time.time()
+    stale = [s for s in summaries if s.state(now) == "needs login"]
+    for summary in stale:
+        notes.append(f"{summary.key} needs a new login: {summary.problem}")
+    if stale:
+        notes.append(
+            "Sign in to those accounts again with `codex2claudecode login` (or `accounts "
+            "remove KEY`)."
+        )
+    if any(s.state(now) == "expired" for s in summaries):
+        notes.append("Expired access tokens are refreshed on the next request.")
+    if not store.path.exists():
+        notes.append(
+            f"This is the Codex CLI's own login ({store.codex_cli_path}); "
+            "`codex2claudecode accounts import` adds it here to manage it with other accounts."
+        )
+    active = next((s for s in summaries if s.active), None)
+    if active is None and config.codex_auth_account:
+        notes.append(
+            f"CODEX_AUTH_ACCOUNT={config.codex_auth_account} matches no account: requests fail "
+            "until you change or unset it."
+        )
+    elif active is not None:
+        notes.extend(_override_note(active.key, config))
+    return notes
+
+
+def _override_note(key: str, config: Config) -> list[str]:
+    chosen = config.codex_auth_account
+    if not chosen or chosen == key:
+        return []
+    return [
+        f"Note: CODEX_AUTH_ACCOUNT={chosen} is set and takes precedence; unset it to use the "
+        "active account."
+    ]
+
+
+def _local_time(epoch: float | None, tz: tzinfo | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, tz).strftime("%Y-%m-%d %H:%M")
+
+
+# ---------------------------------------------------------------------- tokens
+
+
+def _read_token(value: str, label: str) -> str:
+    """A token given on the command line, or with `-` typed hidden (a TTY) or piped on stdin."""
+    if value == "-":
+        if sys.stdin.isatty():
+            value = getpass.getpass(f"{label} (hidden): ")
+        else:
+            value = sys.stdin.readline()
+    token = clean_token(value)
+    if not token:
+        raise InvalidRequest(f"{label} is empty.")
+    return token
+
+
+async def _redeem(config: Config, refresh_token: str) -> CodexCredentials:
+    url = config.openai_token_url
+    async with aiohttp.ClientSession(trust_env=False) as session:
+        return await redeem_refresh_token(
+            session, token_url=url, refresh_token=refresh_token, proxy=config.proxies.for_url(url)
+        )

@@ -1,0 +1,119 @@
+"""`codex2claudecode login [--device]`: sign in to a ChatGPT account and make it active."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import aiohttp
+
+from codex2claudecode.accounts.codex_store import CodexAccountStore, CodexCredentials
+from codex2claudecode.accounts.device_login import complete_device_login, request_device_code
+from codex2claudecode.accounts.login import DEFAULT_PORTS, BrowserLogin, open_in_browser
+from codex2claudecode.commands.accounts import added_message
+from codex2claudecode.config import Config
+from codex2claudecode.errors import GatewayError, NoAccount
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "login",
+        help="sign in to a ChatGPT account",
+        description=(
+            "Sign in to a ChatGPT account as the Codex CLI does, add it to the Codex accounts "
+            "(or renew its tokens) and make it the active one."
+        ),
+    )
+    parser.add_argument(
+        "--device",
+        action="store_true",
+        help="sign in from another device with a one-time code (for machines without a browser)",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the sign-in URL instead of opening a browser",
+    )
+    # Seams, not options: the ports are the ones registered for the Codex client id.
+    parser.set_defaults(func=run, open_browser=open_in_browser, callback_ports=DEFAULT_PORTS)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    store = CodexAccountStore.from_config(config)
+    try:
+        creds = asyncio.run(_device(config) if args.device else _browser(args, config))
+        unmanaged = _codex_cli_login(store)
+        saved = store.upsert(creds)
+    except GatewayError as exc:
+        print(f"codex2claudecode: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"codex2claudecode: cannot save the account: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nSign-in cancelled.", file=sys.stderr)
+        return 130
+    print(added_message(saved, config, how="Signed in to"))
+    if unmanaged is not None and unmanaged.key != saved.key:
+        print(
+            f"The Codex CLI's login ({unmanaged.email or unmanaged.key}) is no longer used by "
+            "itself; `codex2claudecode accounts import` adds it next to this one."
+        )
+    return 0
+
+
+async def _browser(args: argparse.Namespace, config: Config) -> CodexCredentials:
+    url = config.openai_token_url
+    async with (
+        aiohttp.ClientSession(trust_env=False) as session,
+        BrowserLogin(
+            session,
+            issuer=config.openai_auth_url,
+            token_url=url,
+            proxy=config.proxies.for_url(url),
+            ports=args.callback_ports,
+        ) as login,
+    ):
+        opened = not args.no_browser and args.open_browser(login.url)
+        if opened:
+            print("Your browser should now show the ChatGPT sign-in page. If it does not, open:")
+        else:
+            print("Open this URL in a browser on this machine to sign in:")
+        print(f"\n  {login.url}\n")
+        if not opened:
+            print(
+                f"The page returns to http://localhost:{login.port}, so the browser must run on "
+                f"this machine (over SSH: `ssh -L {login.port}:localhost:{login.port} ...`), or "
+                "use `codex2claudecode login --device`."
+            )
+        print("Waiting for the sign-in... (Ctrl+C to cancel)", flush=True)
+        return await login.wait()
+
+
+async def _device(config: Config) -> CodexCredentials:
+    url = config.openai_token_url
+    proxy = config.proxies.for_url(url)
+    async with aiohttp.ClientSession(trust_env=False) as session:
+        device = await request_device_code(session, issuer=config.openai_auth_url, proxy=proxy)
+        print(
+            "To sign in with ChatGPT from any device:\n"
+            f"  1. Open {device.verification_url} and sign in.\n"
+            f"  2. Enter this one-time code (valid for 15 minutes):  {device.user_code}\n"
+            "Never share this code: whoever enters it gets into your account.\n"
+            "Waiting for the sign-in... (Ctrl+C to cancel)",
+            flush=True,
+        )
+        return await complete_device_login(
+            session, device, issuer=config.openai_auth_url, token_url=url, proxy=proxy
+        )
+
+
+def _codex_cli_login(store: CodexAccountStore) -> CodexCredentials | None:
+    """The Codex CLI login the gateway falls back to today, if there is no managed file."""
+    if store.path.exists():
+        return None
+    try:
+        return store.load()
+    except NoAccount:
+        return None
