@@ -1,26 +1,31 @@
 """The Codex provider: `ir.Request` in, batches of `ir.Event` out.
 
 Stack: aiohttp body reads → `SSEParser` → `ResponsesDecoder` → one list of events per read.
+A request an account refuses for its limit moves to the next account before the client has
+seen a byte (protocols §4 items 12-13).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 import asyncio
+from collections.abc import Callable, Mapping
 
 import aiohttp
 import orjson
 
 from codex2claudecode import errors, ir
-from codex2claudecode.backends.codex.client import CodexClient
+from codex2claudecode.backends.codex.client import UpstreamReply
 from codex2claudecode.backends.codex.events import ResponsesDecoder
 from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS, resolve_model
 from codex2claudecode.backends.codex.payload import DEFAULT_INSTRUCTIONS, encode_payload
+from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.tokens import count_text
 
 _DRAIN_TIMEOUT = 0.5
+HANDSHAKE_HOLD = 0.5
+"""Seconds the events before the first content may be held back: a limit or overload error
+right after `response.created` can then still go to another account (protocols §4 item 13)."""
 
 CONTEXT_WINDOW = 272_000
 """Input tokens the Codex backend accepts for GPT-5-family models (400k total, 128k output)."""
@@ -29,16 +34,18 @@ CONTEXT_WINDOW = 272_000
 class CodexBackend:
     def __init__(
         self,
-        client: CodexClient,
+        accounts: CodexPool,
         *,
         count_tokens: Callable[[ir.Request], int],
         tier_models: Mapping[str, str] | None = None,
         service_tier: Callable[[], str | None] = lambda: None,
+        handshake_hold: float = HANDSHAKE_HOLD,
     ) -> None:
-        self._client = client
+        self._accounts = accounts
         self._count_tokens = count_tokens
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
         self._service_tier = service_tier
+        self._handshake_hold = handshake_hold
 
     def count_tokens(self, request: ir.Request) -> int:
         """Input tokens of `request` as this backend will bill them, counted locally."""
@@ -65,42 +72,112 @@ class CodexBackend:
 
     async def generate(self, request: ir.Request) -> ir.EventBatches:
         body = self.encode(request)
-        try:
-            async with self._client.open(body, session_id=request.session_key) as response:
-                parser = SSEParser()
-                decoder = ResponsesDecoder()
-                try:
-                    async for chunk in response.content.iter_any():
-                        batch: list[ir.Event] = []
-                        for name, data in parser.feed(chunk):
-                            batch += decoder.feed(name, data)
+        session = request.session_key
+        refusal: errors.RateLimited | None = None
+        for member in self._accounts.choose(session):
+            began = False
+            try:
+                async with member.handle.client.open(body, session_id=session) as response:
+                    decoder = ResponsesDecoder(
+                        on_rate_limits=self._accounts.rate_limit_events(member)
+                    )
+                    stream = _Stream(response, decoder)
+                    first = await stream.handshake(self._handshake_hold)
+                    self._accounts.served(member, session)
+                    if first:
+                        began = True
+                        yield first
+                    while (batch := await stream.read()) is not None:
                         if batch:
+                            began = True  # from here on, errors can only go in-band
                             yield batch
-                        if decoder.done:
-                            await _drain(response)
-                            return
-                    tail: list[ir.Event] = []
-                    for name, data in parser.flush():
-                        tail += decoder.feed(name, data)
-                    tail += decoder.finish()
-                    if tail:
-                        yield tail
-                except TimeoutError as exc:
-                    raise errors.UpstreamFailed(
-                        "the ChatGPT backend sent nothing for too long; the stream was aborted"
-                    ) from exc
-                except aiohttp.ClientError as exc:
-                    broke = exc.__class__.__name__
-                    raise errors.UpstreamFailed(
-                        f"the connection to the ChatGPT backend broke mid-stream ({broke})"
-                    ) from exc
-        except errors.ContextTooLong as exc:
-            if exc.tokens is None:
-                # Claude Code reads "N tokens > M maximum" to decide how much to compact, so N
-                # must exceed M even when our local count comes out lower than the upstream's.
-                exc.tokens = max(self.count_tokens(request), CONTEXT_WINDOW + 1)
-                exc.limit = CONTEXT_WINDOW
-            raise
+                    if decoder.done:
+                        await _drain(response)
+                return
+            except errors.RateLimited as exc:
+                self._accounts.refused(member, exc)
+                if began:
+                    raise
+                refusal = exc
+            except errors.ContextTooLong as exc:
+                if exc.tokens is None:
+                    # Claude Code reads "N tokens > M maximum" to decide how much to compact,
+                    # so N must exceed M even when our local count comes out lower than the
+                    # upstream's.
+                    exc.tokens = max(self.count_tokens(request), CONTEXT_WINDOW + 1)
+                    exc.limit = CONTEXT_WINDOW
+                raise
+        assert refusal is not None  # `choose` returns at least one account or raises
+        raise self._accounts.exhausted(refusal)
+
+    async def usage(self) -> UpstreamReply:
+        """The active account's `wham/usage` answer, as the upstream gave it."""
+        return await self._accounts.active_get(USAGE_PATH)
+
+    async def environments(self) -> UpstreamReply:
+        """The active account's `wham/environments` answer, as the upstream gave it."""
+        return await self._accounts.active_get(ENVIRONMENTS_PATH)
+
+
+class _Stream:
+    """One upstream response body, read as batches of ir events (one batch per read)."""
+
+    __slots__ = ("_content", "_decoder", "_ended", "_parser")
+
+    def __init__(self, response: aiohttp.ClientResponse, decoder: ResponsesDecoder) -> None:
+        self._content = response.content
+        self._parser = SSEParser()
+        self._decoder = decoder
+        self._ended = False
+
+    async def handshake(self, hold: float) -> list[ir.Event]:
+        """The first batch: held back while it only announces the response, for `hold` s.
+
+        An upstream error met meanwhile is raised here, before the client saw anything.
+        """
+        held: list[ir.Event] = []
+        deadline = asyncio.get_running_loop().time() + hold
+        while True:
+            timer = asyncio.timeout_at(deadline)
+            try:
+                async with timer:
+                    batch = await self.read()
+            except TimeoutError:
+                if timer.expired():
+                    return held
+                raise
+            if batch is None:
+                return held
+            held += batch
+            if self._ended or any(not isinstance(e, ir.Started) for e in batch):
+                return held
+
+    async def read(self) -> list[ir.Event] | None:
+        """The events of the next read ([] if it completed none), None after the last."""
+        if self._ended:
+            return None
+        try:
+            chunk = await self._content.readany()
+        except TimeoutError as exc:
+            raise errors.UpstreamFailed(
+                "the ChatGPT backend sent nothing for too long; the stream was aborted"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            broke = exc.__class__.__name__
+            raise errors.UpstreamFailed(
+                f"the connection to the ChatGPT backend broke mid-stream ({broke})"
+            ) from exc
+        decoder = self._decoder
+        batch: list[ir.Event] = []
+        if not chunk:  # the end of the body
+            self._ended = True
+            for name, data in self._parser.flush():
+                batch += decoder.feed(name, data)
+            return batch + decoder.finish()
+        for name, data in self._parser.feed(chunk):
+            batch += decoder.feed(name, data)
+        self._ended = decoder.done
+        return batch
 
 
 async def _drain(response: aiohttp.ClientResponse) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import platform
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import aiohttp
 import orjson
@@ -23,6 +24,8 @@ from codex2claudecode.config import Config
 ORIGINATOR = "codex_cli_rs"
 CODEX_CLI_VERSION = "0.169.0"  # the Codex CLI release whose requests we mirror (fixtures/codex-cli)
 
+_GET_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=15)
+
 
 def user_agent() -> str:
     system = platform.system() or "Unknown"
@@ -32,19 +35,39 @@ def user_agent() -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class UpstreamReply:
+    """A whole (small) upstream answer, for passthrough routes."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
 class CodexClient:
-    """Opens `POST {CHATGPT_BASE_URL}/codex/responses` streams for one account."""
+    """Talks to the ChatGPT backend for one account: `POST {CHATGPT_BASE_URL}/codex/responses`
+    streams, and small authenticated GETs such as `wham/usage`."""
 
     def __init__(
         self,
         config: Config,
         auth: CodexAuth,
         http: Callable[[], aiohttp.ClientSession],
+        *,
+        on_headers: Callable[[Mapping[str, str]], None] | None = None,
     ) -> None:
+        """
+        Args:
+            on_headers: sees the headers of every generation response, errors included
+                (they carry the account's `x-codex-*` rate-limit readings).
+        """
+        self.config = config
+        self.http = http
         self._url = config.codex_responses_url
+        self._base_url = config.chatgpt_base_url.rstrip("/")
         self._proxy = config.proxies.for_url(self._url)
         self._auth = auth
-        self._http = http
+        self._on_headers = on_headers
         idle = config.stream_idle_timeout or None
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=idle)
         self._user_agent = user_agent()
@@ -61,6 +84,8 @@ class CodexClient:
             response.release()
             creds = await self._auth.refresh_after_unauthorized(creds)
             response = await self._post(body, creds, session_id)
+        if self._on_headers is not None:
+            self._on_headers(response.headers)
         if response.status >= 400:
             try:
                 detail = await response.read()
@@ -79,27 +104,60 @@ class CodexClient:
             else:
                 response.close()
 
+    async def get(self, path: str) -> UpstreamReply:
+        """`GET {CHATGPT_BASE_URL}/{path}` as this account, whatever the status.
+
+        Raises:
+            NoAccount, AuthenticationFailed: the account has no usable credentials.
+            UpstreamUnavailable: the backend cannot be reached.
+        """
+        url = f"{self._base_url}/{path.lstrip('/')}"
+        creds = await self._auth.credentials()
+        reply = await self._get(url, creds)
+        if reply.status == 401:
+            creds = await self._auth.refresh_after_unauthorized(creds)
+            reply = await self._get(url, creds)
+        return reply
+
+    async def _get(self, url: str, creds: CodexCredentials) -> UpstreamReply:
+        headers = self._headers(creds)
+        headers["accept"] = "application/json"
+        try:
+            async with self.http().get(
+                url, headers=headers, proxy=self._proxy, timeout=_GET_TIMEOUT
+            ) as response:
+                body = await response.read()
+                return UpstreamReply(response.status, tuple(response.headers.items()), body)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise errors.UpstreamUnavailable(
+                f"cannot reach the ChatGPT backend: {exc.__class__.__name__}: {exc}"
+            ) from exc
+
     async def _post(
         self, body: bytes, creds: CodexCredentials, session_id: str
     ) -> aiohttp.ClientResponse:
-        headers = {
-            "authorization": f"Bearer {creds.access_token}",
-            "content-type": "application/json",
-            "accept": "text/event-stream",
-            "originator": ORIGINATOR,
-            "user-agent": self._user_agent,
-            "session_id": session_id,
-        }
-        if creds.account_id:
-            headers["chatgpt-account-id"] = creds.account_id
+        headers = self._headers(creds)
+        headers["content-type"] = "application/json"
+        headers["accept"] = "text/event-stream"
+        headers["session_id"] = session_id
         try:
-            return await self._http().post(
+            return await self.http().post(
                 self._url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise errors.UpstreamUnavailable(
                 f"cannot reach the ChatGPT backend: {exc.__class__.__name__}: {exc}"
             ) from exc
+
+    def _headers(self, creds: CodexCredentials) -> dict[str, str]:
+        headers = {
+            "authorization": f"Bearer {creds.access_token}",
+            "originator": ORIGINATOR,
+            "user-agent": self._user_agent,
+        }
+        if creds.account_id:
+            headers["chatgpt-account-id"] = creds.account_id
+        return headers
 
 
 def upstream_error(

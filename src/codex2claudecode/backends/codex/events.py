@@ -48,7 +48,11 @@ class ResponsesDecoder:
 
     _handlers: ClassVar[dict[bytes, Handler]]
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_rate_limits: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """
+        Args:
+            on_rate_limits: gets each `codex.rate_limits` event (protocols §5c), decoded.
+        """
         self.done = False
         """True once the response completed (or stopped incomplete); later events are ignored."""
         self._started = False
@@ -60,6 +64,7 @@ class ResponsesDecoder:
         self._summary_break = False
         self._calls: set[str] = set()
         """Function-call items whose `ToolCallStart` went out."""
+        self._on_rate_limits = on_rate_limits
 
     def feed(self, name: bytes, data: bytes) -> list[ir.Event]:
         """The events for one SSE event; `name` may be b"" (then the JSON `type` decides)."""
@@ -71,6 +76,12 @@ class ResponsesDecoder:
             except orjson.JSONDecodeError:
                 return []
             name = kind.encode() if isinstance(kind, str) else b""
+        if name == b"codex.rate_limits":
+            # A reading about the account, not about the answer: it starts no message.
+            if self._on_rate_limits is not None:
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    self._on_rate_limits(_loads(data))
+            return []
         handler = self._handlers.get(name)
         if handler is None:
             return []

@@ -1,0 +1,156 @@
+"""`codex2claudecode limits`: each Codex account's usage windows, as `wham/usage` reports them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+import orjson
+
+from codex2claudecode import errors
+from codex2claudecode.accounts.limits import Window
+from codex2claudecode.accounts.pool import wait_text
+from codex2claudecode.backends.codex.pool import AccountUsage, CodexPool
+from codex2claudecode.config import Config
+from codex2claudecode.http_client import SharedSession
+
+BAR_WIDTH = 20
+UNICODE_BAR = ("█", "░")
+ASCII_BAR = ("#", ".")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "limits",
+        help="show each Codex account's usage limits",
+        description=(
+            "Ask ChatGPT for every account's usage windows (5 hours and weekly, plus any "
+            "per-model limits) and show how much is left and when each resets (local time)."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print the readings as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    try:
+        usages = asyncio.run(fetch_usage(config))
+    except errors.NoAccount as exc:
+        print(f"codex2claudecode: {exc.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(usages, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.flush()
+    else:
+        encoding = (sys.stdout.encoding or "").lower().replace("-", "")
+        bar = UNICODE_BAR if encoding.startswith("utf") else ASCII_BAR
+        print(render(usages, now=time.time(), bar=bar))
+    return 1 if any(u.problem for u in usages) else 0
+
+
+async def fetch_usage(config: Config) -> list[AccountUsage]:
+    """Every account's limits, read at once.
+
+    Raises:
+        NoAccount: there is no usable account.
+    """
+    http = SharedSession()
+    try:
+        return await CodexPool(config, http, recheck_interval=0).usage()
+    finally:
+        await http.close()
+
+
+def render(
+    usages: Sequence[AccountUsage],
+    *,
+    now: float,
+    tz: tzinfo | None = None,
+    bar: tuple[str, str] = UNICODE_BAR,
+) -> str:
+    """The text `limits` prints: one block per account.
+
+    Args:
+        now: epoch seconds, for "resets in".
+        tz: the zone to show reset times in (default: the local one).
+    """
+    blocks = []
+    for usage in usages:
+        lines = [_title(usage)]
+        snapshot = usage.snapshot
+        if usage.problem is not None:
+            lines.append(f"  cannot read the limits: {usage.problem}")
+        elif snapshot is not None:
+            lines += _windows("  ", snapshot.primary, snapshot.secondary, now, tz, bar)
+            for extra in snapshot.additional:
+                lines.append(f"  {extra.name or extra.id}")
+                lines += _windows("    ", extra.primary, extra.secondary, now, tz, bar)
+            credits = snapshot.credits
+            if credits is not None and (credits.unlimited or credits.has_credits):
+                amount = "unlimited" if credits.unlimited else (credits.balance or "available")
+                lines.append(f"  credits: {amount}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _title(usage: AccountUsage) -> str:
+    who = usage.email or usage.key
+    title = f"{who} ({usage.plan})" if usage.plan else who
+    if usage.email and usage.email != usage.key:
+        title += f"  [{usage.key}]"
+    return title + ("  (active)" if usage.active else "")
+
+
+def _windows(
+    indent: str,
+    primary: Window | None,
+    secondary: Window | None,
+    now: float,
+    tz: tzinfo | None,
+    bar: tuple[str, str],
+) -> list[str]:
+    rows = [
+        (_label(window, default), window)
+        for window, default in ((primary, "5h limit"), (secondary, "Weekly limit"))
+        if window is not None
+    ]
+    if not rows:
+        return [f"{indent}no limits reported"]
+    width = max(len(label) for label, _ in rows)
+    return [f"{indent}{label:<{width}}  {_row(w, now, tz, bar)}" for label, w in rows]
+
+
+def _row(window: Window, now: float, tz: tzinfo | None, bar: tuple[str, str]) -> str:
+    left = window.left_percent
+    filled = round(left * BAR_WIDTH / 100)
+    text = f"{bar[0] * filled}{bar[1] * (BAR_WIDTH - filled)} {left:>3}% left"
+    if window.resets_at is not None:
+        text += f"  resets {_when(window.resets_at, now, tz)}"
+    return text
+
+
+def _label(window: Window, default: str) -> str:
+    minutes = window.window_minutes
+    if minutes is None:
+        return default
+    if minutes == 7 * 24 * 60:
+        return "Weekly limit"
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return "Daily limit" if days == 1 else f"{days}-day limit"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h limit"
+    return f"{minutes}m limit"
+
+
+def _when(resets_at: float, now: float, tz: tzinfo | None) -> str:
+    at = datetime.fromtimestamp(resets_at, tz).astimezone(tz)
+    today = datetime.fromtimestamp(now, tz).astimezone(tz).date()
+    shown = at.strftime("%H:%M") if at.date() == today else at.strftime("%a %d %b %H:%M")
+    if resets_at <= now:
+        return f"{shown} (passed)"
+    return f"{shown} (in {wait_text(resets_at - now)})"

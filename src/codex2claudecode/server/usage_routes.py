@@ -1,0 +1,63 @@
+"""`GET /usage` and `GET /environments` (also under `/wham/`): the upstream's answer for the
+active account, passed through (spec original-codex §9).
+
+The status and body are the upstream's; its headers too, less the hop-by-hop, framing and
+cookie ones. Failing to ask at all (no account, unreachable) is a `GatewayError` for the app's
+error handler.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from codex2claudecode.asgi import BodyResponse, Headers
+from codex2claudecode.backends.codex.client import UpstreamReply
+
+_DROPPED = frozenset(
+    {
+        "connection",
+        "content-encoding",  # aiohttp has already decoded the body
+        "content-length",
+        "keep-alive",
+        "set-cookie",
+        "set-cookie2",
+        "transfer-encoding",
+        "date",  # the server adds its own
+        "server",
+    }
+)
+
+
+class UsageSource(Protocol):
+    async def usage(self) -> UpstreamReply: ...
+    async def environments(self) -> UpstreamReply: ...
+
+
+def usage_routes(source: UsageSource) -> list[Route]:
+    """The routes; `source` is the active provider's backend."""
+
+    async def usage(request: Request) -> BodyResponse:
+        return passthrough(await source.usage())
+
+    async def environments(request: Request) -> BodyResponse:
+        return passthrough(await source.environments())
+
+    return [
+        Route("/usage", usage, methods=["GET"]),
+        Route("/wham/usage", usage, methods=["GET"]),
+        Route("/environments", environments, methods=["GET"]),
+        Route("/wham/environments", environments, methods=["GET"]),
+    ]
+
+
+def passthrough(reply: UpstreamReply) -> BodyResponse:
+    """The client's response for an upstream answer."""
+    headers: Headers = [
+        (name.lower().encode("latin-1"), value.encode("utf-8", "surrogateescape"))
+        for name, value in reply.headers
+        if name.lower() not in _DROPPED
+    ]
+    return BodyResponse(reply.status, reply.body, headers)
