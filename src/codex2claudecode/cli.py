@@ -9,16 +9,14 @@ import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codex2claudecode import __version__, errors
+from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN
 from codex2claudecode.config import Config, ConfigError
 
 if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
     from codex2claudecode.http_client import SharedSession
-
-PLACEHOLDER_TOKEN = "codex2claudecode"
-"""What Claude Code sends as its API key when the gateway has no password (it needs one)."""
 
 
 @dataclass
@@ -32,28 +30,21 @@ class Gateway:
 def build_gateway(config: Config) -> Gateway:
     """Wire config → accounts → backend → router → frontends → app."""
     from codex2claudecode import tokens
-    from codex2claudecode.accounts.codex_store import CodexAccountStore
-    from codex2claudecode.backends.codex.auth import CodexAuth
     from codex2claudecode.backends.codex.backend import CodexBackend
-    from codex2claudecode.backends.codex.client import CodexClient
+    from codex2claudecode.backends.codex.pool import build_codex_pool
+    from codex2claudecode.fast_mode import FastMode
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
     from codex2claudecode.http_client import SharedSession
     from codex2claudecode.router import Router
     from codex2claudecode.server.app import create_app
+    from codex2claudecode.server.usage_routes import usage_routes
 
     http = SharedSession()
-    store = CodexAccountStore.from_config(config)
-    auth = CodexAuth(
-        store,
-        token_url=config.openai_token_url,
-        http=http,
-        proxy=config.proxies.for_url(config.openai_token_url),
-        recheck_interval=1.0,
-    )
     backend = CodexBackend(
-        CodexClient(config, auth, http),
+        build_codex_pool(config, http, strategy=config.pool_strategy),
         count_tokens=tokens.count_request_tokens,
         tier_models=config.model_overrides,
+        service_tier=FastMode.from_config(config).service_tier,
     )
     router = Router(backend)
     anthropic = AnthropicRoutes(
@@ -63,7 +54,9 @@ def build_gateway(config: Config) -> Gateway:
         ping_interval=config.ping_interval,
     )
 
-    app = create_app(config, anthropic, on_shutdown=[http.close])
+    app = create_app(
+        config, anthropic, extra_routes=usage_routes(backend), on_shutdown=[http.close]
+    )
     return Gateway(app=app, http=http)
 
 
@@ -96,7 +89,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--provider", choices=["codex", "kiro"], help="upstream provider (env UPSTREAM_PROVIDER)"
     )
+    parser.set_defaults(func=None)
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND", help="without one, the gateway is started"
+    )
+    for module in _command_modules():
+        module.add_parser(commands)
     return parser
+
+
+def _command_modules() -> list[Any]:
+    from codex2claudecode.commands import accounts, claude_env, fast_mode, limits, login
+
+    return [login, accounts, limits, fast_mode, claude_env]
 
 
 def _port(value: str) -> int:
@@ -122,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"codex2claudecode: {exc}", file=sys.stderr)
         return 2
+    if args.func is not None:
+        code: int = args.func(args, config)
+        return code
     if config.provider == "kiro":
         print("codex2claudecode: the kiro provider is not available yet", file=sys.stderr)
         return 2

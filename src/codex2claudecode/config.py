@@ -17,6 +17,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 Provider = Literal["codex", "kiro"]
+PoolStrategy = Literal["sticky", "round-robin", "manual"]
+POOL_STRATEGIES: tuple[PoolStrategy, ...] = ("sticky", "round-robin", "manual")
 
 DEFAULT_PORT = 8787
 DEFAULT_HOST = "127.0.0.1"
@@ -114,6 +116,8 @@ class Config:
     """Seconds without an upstream byte before a stream is failed; 0 disables."""
     ping_interval: float = DEFAULT_PING_INTERVAL
     """Seconds of upstream silence after which a client stream gets a keep-alive event."""
+    pool_strategy: PoolStrategy = "sticky"
+    """How requests pick among several Codex accounts (CODEX_POOL_STRATEGY)."""
     model_overrides: Mapping[str, str] = field(default_factory=dict)
     """Claude tier (`opus`, `sonnet`, `haiku`) -> GPT model, from CODEX_{TIER}_MODEL."""
 
@@ -212,6 +216,7 @@ class Config:
             if env.get("STREAM_IDLE_TIMEOUT_MS")
             else DEFAULT_STREAM_IDLE_TIMEOUT,
             ping_interval=_seconds(env, "CODEX2CLAUDECODE_PING_INTERVAL", DEFAULT_PING_INTERVAL),
+            pool_strategy=_pool_strategy(env.get("CODEX_POOL_STRATEGY")),
             model_overrides={
                 tier: env[f"CODEX_{tier.upper()}_MODEL"]
                 for tier in ("opus", "sonnet", "haiku")
@@ -338,6 +343,16 @@ def _seconds_from_ms(env: Mapping[str, str], name: str) -> float:
         return max(0.0, float(raw) / 1000.0)
     except ValueError:
         raise ConfigError(f"{name} must be a number of milliseconds, got {raw!r}") from None
+
+
+def _pool_strategy(value: str | None) -> PoolStrategy:
+    name = (value or "sticky").strip().lower().replace("_", "-")
+    for strategy in POOL_STRATEGIES:
+        if name == strategy:
+            return strategy
+    raise ConfigError(
+        f"CODEX_POOL_STRATEGY must be one of {', '.join(POOL_STRATEGIES)}, got {value!r}"
+    )
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

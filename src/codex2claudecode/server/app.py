@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -29,6 +29,7 @@ def create_app(
     config: Config,
     anthropic: AnthropicRoutes,
     *,
+    extra_routes: Sequence[Route] = (),
     on_startup: list[Hook] | None = None,
     on_shutdown: list[Hook] | None = None,
 ) -> Gateway:
@@ -57,6 +58,7 @@ def create_app(
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/message", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
+        *extra_routes,
     ]
     # Starlette types handlers as returning its Response; any ASGI response works at runtime.
     handlers: dict[Any, Any] = {
@@ -84,6 +86,8 @@ def _root_body(config: Config) -> bytes:
             "endpoints": {
                 "messages": "/v1/messages",
                 "count_tokens": "/v1/messages/count_tokens",
+                "usage": "/usage",
+                "environments": "/environments",
                 "health": "/health",
             },
         }
