@@ -27,6 +27,7 @@ from codex2claudecode.cli import banner
 from codex2claudecode.config import Config
 from tests.e2e.conftest import ACCOUNT_ID, access_token
 from tests.fakes.codex import FakeCodex, Reply
+from tests.fakes.oauth import make_jwt
 from tests.fakes.responses_events import text_answer
 from tests.fakes.server import run_app
 
@@ -369,3 +370,61 @@ def test_the_banner_base_url_is_one_a_client_can_use(tmp_path: Path, host: str, 
     assert f"  export ANTHROPIC_BASE_URL={base}\n" in text
     assert f"is listening on {base}" in text
     assert "Codex account:    me@example.com" in text
+
+
+# ------------------------------------------------------------------------------ subcommands
+
+
+def test_every_command_is_reachable_from_the_top_level(cli_env: dict[str, str]) -> None:
+    top = run_cli(cli_env, "--help")
+    for command in ("login", "accounts", "limits", "config", "claude-env"):
+        assert command in top.stdout
+        assert run_cli(cli_env, command, "--help").returncode == 0
+
+
+def test_a_newcomer_path_without_network(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """No account yet: `accounts list` says what to run; import, fast mode, Claude settings."""
+    empty = run_cli(cli_env, "accounts", "list")
+    assert "login" in (empty.stdout + empty.stderr)
+
+    codex_home = tmp_path / "codex"
+    codex_home.mkdir()
+    access = make_jwt(
+        {
+            "exp": int(time.time()) + 3600,
+            "email": "new@example.com",
+            "https://api.openai.com/auth": {
+                "chatgpt_account_id": "acct-new",
+                "chatgpt_plan_type": "plus",
+            },
+        }
+    )
+    (codex_home / "auth.json").write_text(
+        json.dumps(
+            {
+                "auth_mode": "chatgpt",
+                "OPENAI_API_KEY": None,
+                "tokens": {"access_token": access, "refresh_token": "rt", "account_id": "acct-new"},
+            }
+        )
+    )
+    imported = run_cli(cli_env, "accounts", "import")
+    assert imported.returncode == 0, imported.stderr
+    listed = run_cli(cli_env, "accounts", "list")
+    assert "new@example.com" in listed.stdout and "acct-new" in listed.stdout
+    assert access not in listed.stdout + listed.stderr
+
+    assert run_cli(cli_env, "config", "fast-mode", "on").returncode == 0
+    config_file = tmp_path / "state" / ".codex-config.json"
+    assert json.loads(config_file.read_text()) == {"fastMode": {"enabled": True}}
+
+    written = run_cli(cli_env, "--port", "9911", "--password", "s3cret", "claude-env", "set")
+    assert written.returncode == 0, written.stderr
+    settings = json.loads((tmp_path / "claude" / "settings.json").read_text())
+    assert settings["env"]["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9911"
+    assert settings["env"]["ANTHROPIC_AUTH_TOKEN"] == "s3cret"
+    assert "NODE_TLS_REJECT_UNAUTHORIZED" not in settings["env"]
+    assert run_cli(cli_env, "claude-env", "unset").returncode == 0
+    assert "ANTHROPIC_BASE_URL" not in json.loads(
+        (tmp_path / "claude" / "settings.json").read_text()
+    ).get("env", {})

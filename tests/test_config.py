@@ -359,3 +359,24 @@ def test_only_config_reads_the_environment() -> None:
         and re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text(encoding="utf-8"))
     ]
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "sticky"),
+        ("", "sticky"),
+        ("sticky", "sticky"),
+        ("Round-Robin", "round-robin"),
+        ("round_robin", "round-robin"),
+        (" manual ", "manual"),
+    ],
+)
+def test_pool_strategy(value: str | None, expected: str) -> None:
+    env = {} if value is None else {"CODEX_POOL_STRATEGY": value}
+    assert Config.load({"HOME": "/h", **env}).pool_strategy == expected
+
+
+def test_an_unknown_pool_strategy_is_refused() -> None:
+    with pytest.raises(ConfigError, match="CODEX_POOL_STRATEGY"):
+        Config.load({"HOME": "/h", "CODEX_POOL_STRATEGY": "random"})
