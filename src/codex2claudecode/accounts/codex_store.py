@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from typing import Literal, TypeGuard
 import orjson
 
 from codex2claudecode.accounts import jwt
-from codex2claudecode.accounts.files import FileLock, atomic_write, locked, read_json
+from codex2claudecode.accounts.files import FileLock, atomic_write, locked, read_json, signature
 from codex2claudecode.config import Config
 from codex2claudecode.errors import NoAccount
 
@@ -130,7 +129,11 @@ class CodexAccountStore:
 
     def fingerprint(self) -> Fingerprint:
         """Changes whenever the managed, account-info or Codex CLI file changes (`stat` calls)."""
-        return (_stat(self.path), _stat(self.codex_cli_path), _stat(self.account_info_path))
+        return (
+            signature(self.path),
+            signature(self.codex_cli_path),
+            signature(self.account_info_path),
+        )
 
     # ------------------------------------------------------------------ reading
 
@@ -753,14 +756,6 @@ def _or_never(expires_at: float | None) -> float:
 def _digest(token: str) -> str:
     # Enough to recognise the token again, useless to anyone reading the (non-secret) file.
     return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _iso(epoch: float, *, timespec: str) -> str:

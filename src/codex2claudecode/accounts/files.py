@@ -180,3 +180,12 @@ else:
 
     def _unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is rewritten (mtime, size, inode); None if it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)

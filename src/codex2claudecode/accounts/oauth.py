@@ -127,7 +127,7 @@ async def exchange_code(
         "client_id": client_id,
         "code_verifier": code_verifier,
     }
-    status, body = await _post_form(session, token_url, form, proxy=proxy, purpose="sign in")
+    status, body = await post_form(session, token_url, form, proxy=proxy, purpose="sign in")
     if 200 <= status < 300:
         return credentials_from_token_response(body, now=clock())
     raise _failure("The sign-in", status, body, secrets=(code, code_verifier))
@@ -148,13 +148,8 @@ async def redeem_refresh_token(
         AuthenticationFailed: the server refused the token (expired, revoked or already used).
         UpstreamFailed, UpstreamUnavailable: the token endpoint failed or is unreachable.
     """
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": client_id,
-        "scope": "openid profile email",
-    }
-    status, body = await _post_form(
+    form = refresh_grant(refresh_token, client_id)
+    status, body = await post_form(
         session, token_url, form, proxy=proxy, purpose="check the refresh token"
     )
     if 200 <= status < 300:
@@ -162,7 +157,17 @@ async def redeem_refresh_token(
     raise _failure("The refresh token check", status, body, secrets=(refresh_token,))
 
 
-async def _post_form(
+def refresh_grant(refresh_token: str, client_id: str = CODEX_CLIENT_ID) -> dict[str, str]:
+    """The form of a refresh-token grant, as the Codex CLI sends it."""
+    return {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+        "scope": "openid profile email",
+    }
+
+
+async def post_form(
     session: aiohttp.ClientSession,
     url: str,
     form: Mapping[str, str],
@@ -170,6 +175,11 @@ async def _post_form(
     proxy: str | None,
     purpose: str,
 ) -> tuple[int, bytes]:
+    """POST a form to the token endpoint; (status, body).
+
+    Raises:
+        UpstreamUnavailable: the endpoint could not be reached (`purpose` says what for).
+    """
     try:
         async with session.post(
             url,

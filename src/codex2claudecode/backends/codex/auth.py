@@ -22,6 +22,8 @@ from codex2claudecode.accounts.oauth import (
     CODEX_CLIENT_ID,
     credentials_from_token_response,
     error_fields,
+    post_form,
+    refresh_grant,
 )
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 from codex2claudecode.tasks import spawn
@@ -31,7 +33,6 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN = 300.0
 """Refresh when the access token expires within this many seconds (as the Codex CLI does)."""
 
-_TIMEOUT = aiohttp.ClientTimeout(total=30)
 _RELOGIN_REASONS = {
     "refresh_token_reused": "its refresh token was already used, probably by another program",
     "refresh_token_expired": "its refresh token has expired",
@@ -172,27 +173,13 @@ class CodexAuth:
         return current.access_token != stale.access_token and not self._expiring(current)
 
     async def _grant(self, creds: CodexCredentials) -> CodexCredentials:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": creds.refresh_token,
-            "client_id": self._client_id,
-            "scope": "openid profile email",
-        }
-        try:
-            async with self._http().post(
-                self._token_url,
-                data=form,
-                headers={"Accept": "application/json"},
-                proxy=self._proxy,
-                timeout=_TIMEOUT,
-            ) as response:
-                status = response.status
-                body = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamUnavailable(
-                f"Could not reach the OpenAI token endpoint to refresh the Codex login "
-                f"({type(exc).__name__})."
-            ) from exc
+        status, body = await post_form(
+            self._http(),
+            self._token_url,
+            refresh_grant(creds.refresh_token, self._client_id),
+            proxy=self._proxy,
+            purpose="refresh the Codex login",
+        )
         if 200 <= status < 300:
             return self._refreshed(creds, body)
         raise _grant_error(creds, status, body)

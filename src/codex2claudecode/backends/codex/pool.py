@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,7 +21,7 @@ import orjson
 from codex2claudecode import errors
 from codex2claudecode.accounts import limits
 from codex2claudecode.accounts.codex_store import CodexAccountStore
-from codex2claudecode.accounts.files import read_json
+from codex2claudecode.accounts.files import read_json, signature
 from codex2claudecode.accounts.pool import AccountPool, Member, Strategy
 from codex2claudecode.backends.codex.auth import CodexAuth
 from codex2claudecode.backends.codex.client import CodexClient, UpstreamReply
@@ -185,7 +183,7 @@ class CodexPool:
         if self.pool.members and now - self._checked_at < self._recheck_interval:
             return
         self._checked_at = now
-        seen = (self._store.fingerprint(), _stat(self._store.account_info_path))
+        seen = (self._store.fingerprint(), signature(self._store.account_info_path))
         if seen == self._seen:
             return
         self._seen = seen
@@ -249,11 +247,3 @@ def build_codex_pool(
 ) -> CodexPool:
     """The server's Codex accounts: files re-checked at most once a second."""
     return CodexPool(config, http, strategy=strategy, recheck_interval=1.0)
-
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
