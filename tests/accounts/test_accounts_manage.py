@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from codex2claudecode.accounts.codex_store import (
-    NEEDS_LOGIN,
-    AccountSummary,
-    CodexAccountStore,
-    CodexCredentials,
-)
+from codex2claudecode.accounts.account_info import NEEDS_LOGIN
+from codex2claudecode.accounts.account_summary import AccountSummary
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.errors import NoAccount
 from tests.fakes.oauth import AUTH_CLAIM, PROFILE_CLAIM, make_jwt
 

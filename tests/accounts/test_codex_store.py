@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from codex2claudecode.accounts.codex_store import CodexAccountStore, CodexCredentials
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.config import Config
 from codex2claudecode.errors import NoAccount
 from tests.fakes.oauth import AUTH_CLAIM, make_jwt

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 
-from codex2claudecode.accounts.codex_store import CodexCredentials
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
 from codex2claudecode.accounts.oauth import CODEX_CLIENT_ID, error_fields, exchange_code
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 

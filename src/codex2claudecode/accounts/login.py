@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from aiohttp import web
 
-from codex2claudecode.accounts.codex_store import CodexCredentials
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
 from codex2claudecode.accounts.oauth import CODEX_CLIENT_ID, exchange_code
 from codex2claudecode.errors import AuthenticationFailed, GatewayError
 

@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 
 from codex2claudecode.accounts import jwt
-from codex2claudecode.accounts.codex_store import CodexCredentials
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
 from codex2claudecode.errors import (
     AuthenticationFailed,
     GatewayError,

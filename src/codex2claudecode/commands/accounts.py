@@ -15,12 +15,9 @@ from pathlib import Path
 import aiohttp
 
 from codex2claudecode.accounts import jwt
-from codex2claudecode.accounts.codex_store import (
-    AccountSummary,
-    CodexAccountStore,
-    CodexCredentials,
-    clean_token,
-)
+from codex2claudecode.accounts.account_summary import AccountSummary
+from codex2claudecode.accounts.codex_credentials import CodexCredentials, clean_token
+from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.accounts.oauth import redeem_refresh_token
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest

@@ -8,7 +8,8 @@ import sys
 
 import aiohttp
 
-from codex2claudecode.accounts.codex_store import CodexAccountStore, CodexCredentials
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.accounts.device_login import complete_device_login, request_device_code
 from codex2claudecode.accounts.login import DEFAULT_PORTS, BrowserLogin, open_in_browser
 from codex2claudecode.commands.accounts import added_message

@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from codex2claudecode.accounts.codex_store import CodexAccountStore, CodexCredentials, Fingerprint
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.accounts.codex_store import CodexAccountStore, Fingerprint
 from codex2claudecode.accounts.files import FileLock
 from codex2claudecode.accounts.oauth import (
     CODEX_CLIENT_ID,

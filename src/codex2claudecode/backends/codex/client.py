@@ -16,7 +16,7 @@ import aiohttp
 import orjson
 
 from codex2claudecode import __version__, errors
-from codex2claudecode.accounts.codex_store import CodexCredentials
+from codex2claudecode.accounts.codex_credentials import CodexCredentials
 from codex2claudecode.backends.codex.auth import CodexAuth
 from codex2claudecode.backends.codex.events import is_context_overflow
 from codex2claudecode.config import Config
