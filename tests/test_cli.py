@@ -410,7 +410,7 @@ def test_a_newcomer_path_without_network(cli_env: dict[str, str], tmp_path: Path
     )
     imported = run_cli(cli_env, "accounts", "import")
     assert imported.returncode == 0, imported.stderr
-    listed = run_cli(cli_env, "accounts", "list")
+    listed = run_cli(cli_env, "accounts", "list", "--offline")
     assert "new@example.com" in listed.stdout and "acct-new" in listed.stdout
     assert access not in listed.stdout + listed.stderr
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -14,8 +15,10 @@ from codex2claudecode.accounts.account_summary import AccountSummary
 from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.commands import accounts
 from codex2claudecode.config import Config
+from tests.fakes.codex import FakeCodex
 from tests.fakes.oauth import FakeOAuth, TokenSet, make_jwt
 from tests.fakes.server import run_app
+from tests.fakes.wham import FakeWham, WhamReply
 
 
 @pytest.fixture
@@ -32,7 +35,9 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def config_for(tmp_path: Path, url: str = "http://127.0.0.1:9", **env: str) -> Config:
-    return Config.load({"HOME": str(tmp_path), "OPENAI_AUTH_URL": url, **env})
+    # Both upstreams default to a closed loopback port: a test never reaches the internet.
+    base = {"HOME": str(tmp_path), "OPENAI_AUTH_URL": url, "CHATGPT_BASE_URL": url}
+    return Config.load({**base, **env})
 
 
 def run(config: Config, *argv: str) -> int:
@@ -138,7 +143,7 @@ def test_list_shows_every_account_and_what_to_do(
     with store.lock():
         store.mark_needs_login_locked(store.load(), "its refresh token was already used")
 
-    assert run(config, "list") == 0
+    assert run(config, "list", "--offline") == 0
 
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -148,6 +153,28 @@ def test_list_shows_every_account_and_what_to_do(
     assert "acct-1 needs a new login: its refresh token was already used" in out
     assert "accounts use KEY" in out
     assert first.refresh_token not in out and first.access_token not in out
+
+
+def test_list_shows_each_accounts_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeOAuth()
+    wham = FakeWham(FakeCodex())
+    reset = time.time() + 2 * 3600 + 600
+    for account_id, used in (("acct-1", 42), ("acct-2", 100)):
+        window = {"used_percent": used, "limit_window_seconds": 18000, "reset_at": reset}
+        weekly = {"used_percent": 9, "limit_window_seconds": 604800, "reset_at": reset + 86400}
+        limits = {"primary_window": window, "secondary_window": weekly}
+        wham.answer("usage", account_id, WhamReply({"plan_type": "plus", "rate_limit": limits}))
+    with run_app(wham) as url:
+        config = config_for(tmp_path, CHATGPT_BASE_URL=url)
+        add_accounts(config, fake, "acct-1", "acct-2")
+        assert run(config, "list") == 0
+    table = capsys.readouterr().out.splitlines()[1:3]
+    first = next(line for line in table if "acct-1 " in line)
+    second = next(line for line in table if "acct-2 " in line)
+    assert first.rstrip().endswith("5h 58% · week 91%")
+    assert "limited, back in 2h" in second
 
 
 def test_list_reports_a_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,12 +18,17 @@ from codex2claudecode.accounts import jwt
 from codex2claudecode.accounts.account_summary import AccountSummary
 from codex2claudecode.accounts.codex_credentials import CodexCredentials, clean_token
 from codex2claudecode.accounts.codex_store import CodexAccountStore
+from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.oauth import redeem_refresh_token
+from codex2claudecode.accounts.pool import wait_text
+from codex2claudecode.commands.limits import fetch_usage
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest
 
 LimitsColumn = Callable[[AccountSummary], str]
-"""Renders the LIMITS cell of one account (the pool fills it in; "-" until then)."""
+"""Renders the LIMITS cell of one account."""
+LIMITS_TIMEOUT = 8.0
+"""Seconds `accounts list` waits for the usage limits before showing "?"."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,10 +41,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     actions = parser.add_subparsers(dest="accounts_action", required=True, metavar="ACTION")
-    actions.add_parser(
+    listing = actions.add_parser(
         "list",
         help="show every account, the active one marked *",
-        description="Show every Codex account with its plan, token expiry and state.",
+        description=(
+            "Show every Codex account with its plan, token expiry, state and what is left of its "
+            "usage limits (asked from ChatGPT; --offline skips that)."
+        ),
+    )
+    listing.add_argument(
+        "--offline", action="store_true", help="do not ask ChatGPT for the usage limits"
     )
     source = actions.add_parser(
         "import",
@@ -113,10 +124,41 @@ def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) ->
             "`codex2claudecode accounts import`."
         )
         return 0
-    print(render_table(summaries, now=time.time()))
+    now = time.time()
+    limits = None if args.offline else _limits_column(config, now)
+    print(render_table(summaries, now=now, limits=limits))
     print()
     print("\n".join(_list_notes(summaries, config, store)))
     return 0
+
+
+def _limits_column(config: Config, now: float) -> LimitsColumn:
+    """Each account's limit state, asked from ChatGPT at once; "?" where that failed."""
+    try:
+        usages = asyncio.run(asyncio.wait_for(fetch_usage(config), LIMITS_TIMEOUT))
+    except (GatewayError, TimeoutError):
+        usages = []
+    by_key = {usage.key: usage for usage in usages}
+
+    def cell(summary: AccountSummary) -> str:
+        usage = by_key.get(summary.key)
+        if usage is None or usage.snapshot is None:
+            return "?"
+        return limit_state(usage.snapshot, now)
+
+    return cell
+
+
+def limit_state(snapshot: Snapshot, now: float) -> str:
+    """`5h 58% · week 91%` (left), or `limited, back in 2h 10m` while a window is used up."""
+    until = snapshot.blocked_until(now, unknown_reset=0)
+    if until is not None:
+        return f"limited, back in {wait_text(until - now)}"
+    parts = []
+    for label, window in (("5h", snapshot.primary), ("week", snapshot.secondary)):
+        if window is not None:
+            parts.append(f"{label} {window.left_percent}%")
+    return " · ".join(parts) or "-"
 
 
 def _import(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
