@@ -14,8 +14,8 @@ import pytest
 from codex2claudecode.accounts.account_info import NEEDS_LOGIN
 from codex2claudecode.accounts.account_summary import AccountSummary
 from codex2claudecode.accounts.codex_credentials import CodexCredentials
-from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.errors import NoAccount
+from tests.accounts.conftest import Files
 from tests.fakes.oauth import AUTH_CLAIM, PROFILE_CLAIM, make_jwt
 
 NOW = 1_800_000_000.0
@@ -59,30 +59,6 @@ def cli_document(account_id: str, refresh: str = "cli-rt", **extra: Any) -> dict
         "last_refresh": "2025-01-01T00:00:00Z",
         **extra,
     }
-
-
-class Files:
-    def __init__(self, root: Path) -> None:
-        self.managed = root / "state" / "auth-codex.json"
-        self.cli = root / "codex-home" / "auth.json"
-        self.info = root / "state" / ".account-info.json"
-
-    def write(self, path: Path, document: object) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document))
-
-    def read(self, path: Path) -> Any:
-        return json.loads(path.read_text())
-
-    def store(self, account: str | None = None) -> CodexAccountStore:
-        return CodexAccountStore(
-            self.managed, codex_cli_path=self.cli, account=account, clock=lambda: NOW
-        )
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> Files:
-    return Files(tmp_path)
 
 
 def private(path: Path) -> bool:

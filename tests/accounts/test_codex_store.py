@@ -13,6 +13,7 @@ from codex2claudecode.accounts.codex_credentials import CodexCredentials
 from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.config import Config
 from codex2claudecode.errors import NoAccount
+from tests.accounts.conftest import Files
 from tests.fakes.oauth import AUTH_CLAIM, make_jwt
 
 NOW = 1_800_000_000.0
@@ -52,30 +53,6 @@ def cli_document(access: str, refresh: str = "cli-rt", **tokens: Any) -> dict[st
         "last_refresh": "2025-01-01T00:00:00Z",
         "future_cli_field": {"kept": True},
     }
-
-
-class Files:
-    def __init__(self, root: Path) -> None:
-        self.managed = root / "state" / "auth-codex.json"
-        self.cli = root / "codex-home" / "auth.json"
-        self.info = root / "state" / ".account-info.json"
-
-    def write(self, path: Path, document: object) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document))
-
-    def read(self, path: Path) -> Any:
-        return json.loads(path.read_text())
-
-    def store(self, account: str | None = None) -> CodexAccountStore:
-        return CodexAccountStore(
-            self.managed, codex_cli_path=self.cli, account=account, clock=lambda: NOW
-        )
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> Files:
-    return Files(tmp_path)
 
 
 def mode_of(path: Path) -> int:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -19,19 +18,6 @@ from codex2claudecode.accounts.device_login import (
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 from tests.fakes.oauth import FakeOAuth
 from tests.fakes.server import run_app
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[FakeOAuth, str]]:
-    fake = FakeOAuth()
-    with run_app(fake.app) as url:
-        yield fake, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class Clock:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,20 +18,6 @@ from codex2claudecode.accounts.login import (
 )
 from codex2claudecode.errors import AuthenticationFailed, GatewayError
 from tests.fakes.oauth import CLIENT_ID, FakeOAuth
-from tests.fakes.server import run_app
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[FakeOAuth, str]]:
-    fake = FakeOAuth()
-    with run_app(fake.app) as url:
-        yield fake, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import argparse
 import io
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,6 @@ from tests.fakes.codex import FakeCodex
 from tests.fakes.oauth import FakeOAuth, TokenSet, make_jwt
 from tests.fakes.server import run_app
 from tests.fakes.wham import FakeWham, WhamReply
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[FakeOAuth, str]]:
-    fake = FakeOAuth()
-    with run_app(fake.app) as url:
-        yield fake, url
 
 
 def parse(*argv: str) -> argparse.Namespace:

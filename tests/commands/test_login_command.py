@@ -4,7 +4,6 @@ import argparse
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,6 @@ import pytest
 from codex2claudecode.commands import login
 from codex2claudecode.config import Config
 from tests.fakes.oauth import FakeOAuth, make_jwt
-from tests.fakes.server import run_app
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[FakeOAuth, str]]:
-    fake = FakeOAuth()
-    with run_app(fake.app) as url:
-        yield fake, url
 
 
 class Browser:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,20 +24,6 @@ from codex2claudecode.errors import (
     UpstreamUnavailable,
 )
 from tests.fakes.oauth import FakeOAuth, TokenSet, make_jwt
-from tests.fakes.server import run_app
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[FakeOAuth, str]]:
-    fake = FakeOAuth()
-    with run_app(fake.app) as url:
-        yield fake, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @dataclass
