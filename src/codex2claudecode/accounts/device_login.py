@@ -17,7 +17,12 @@ import aiohttp
 import orjson
 
 from codex2claudecode.accounts.codex_credentials import CodexCredentials
-from codex2claudecode.accounts.oauth import CODEX_CLIENT_ID, error_fields, exchange_code
+from codex2claudecode.accounts.oauth import (
+    CODEX_CLIENT_ID,
+    error_fields,
+    exchange_code,
+    post_json,
+)
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -26,8 +31,6 @@ DEVICE_TIMEOUT = 900.0
 """Seconds a device code stays usable (the Codex CLI gives up after 15 minutes too)."""
 DEFAULT_INTERVAL = 5.0
 """Seconds between polls when the server does not say."""
-
-_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,9 @@ async def request_device_code(
     """
     base = issuer.rstrip("/")
     url = f"{base}/api/accounts/deviceauth/usercode"
-    status, body = await _post_json(session, url, {"client_id": client_id}, proxy=proxy)
+    status, body = await post_json(
+        session, url, {"client_id": client_id}, proxy=proxy, purpose="start a device sign-in"
+    )
     if status == 404:
         raise UpstreamFailed(
             f"Device sign-in is not enabled on {base}; sign in with the browser instead "
@@ -134,7 +139,9 @@ async def _poll(
 ) -> _Approval | None:
     """The approval, or None while the user has not signed in yet."""
     try:
-        status, body = await _post_json(session, url, form, proxy=proxy)
+        status, body = await post_json(
+            session, url, form, proxy=proxy, purpose="check the device sign-in"
+        )
     except UpstreamUnavailable as exc:
         log.warning("%s Trying again.", exc.message)
         return None
@@ -155,24 +162,6 @@ async def _poll(
     if not code or not verifier:
         raise UpstreamFailed("The device sign-in server answered without an authorization code.")
     return _Approval(code, verifier)
-
-
-async def _post_json(
-    session: aiohttp.ClientSession, url: str, payload: dict[str, str], *, proxy: str | None
-) -> tuple[int, bytes]:
-    try:
-        async with session.post(
-            url,
-            data=orjson.dumps(payload),
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
-            proxy=proxy,
-            timeout=_TIMEOUT,
-        ) as response:
-            return response.status, await response.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise UpstreamUnavailable(
-            f"Could not reach the OpenAI sign-in server ({type(exc).__name__})."
-        ) from exc
 
 
 def _failure(what: str, status: int, body: bytes) -> UpstreamFailed | UpstreamUnavailable:

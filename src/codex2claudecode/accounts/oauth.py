@@ -175,23 +175,48 @@ async def post_form(
     proxy: str | None,
     purpose: str,
 ) -> tuple[int, bytes]:
-    """POST a form to the token endpoint; (status, body).
+    """POST a form to the sign-in server; (status, body).
 
     Raises:
-        UpstreamUnavailable: the endpoint could not be reached (`purpose` says what for).
+        UpstreamUnavailable: the server could not be reached (`purpose` says what for).
     """
+    return await _post(session, url, dict(form), {}, proxy=proxy, purpose=purpose)
+
+
+async def post_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    payload: Mapping[str, str],
+    *,
+    proxy: str | None,
+    purpose: str,
+) -> tuple[int, bytes]:
+    """POST a JSON object to the sign-in server (the device-code endpoints); as `post_form`."""
+    headers = {"Content-Type": "application/json"}
+    return await _post(session, url, orjson.dumps(payload), headers, proxy=proxy, purpose=purpose)
+
+
+async def _post(
+    session: aiohttp.ClientSession,
+    url: str,
+    data: bytes | dict[str, str],
+    headers: dict[str, str],
+    *,
+    proxy: str | None,
+    purpose: str,
+) -> tuple[int, bytes]:
     try:
         async with session.post(
             url,
-            data=dict(form),
-            headers={"Accept": "application/json"},
+            data=data,
+            headers={"Accept": "application/json", **headers},
             proxy=proxy,
             timeout=TOKEN_TIMEOUT,
         ) as response:
             return response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise UpstreamUnavailable(
-            f"Could not reach the OpenAI token endpoint to {purpose} ({type(exc).__name__})."
+            f"Could not reach the OpenAI sign-in server to {purpose} ({type(exc).__name__})."
         ) from exc
 
 
