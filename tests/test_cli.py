@@ -272,7 +272,7 @@ def test_without_an_account_it_serves_warns_and_explains_then_picks_up_a_login(
     with run_app(fake) as fake_url:
         gateway = launch(start, {**cli_env, "CHATGPT_BASE_URL": fake_url}, "--port", "0")
         assert "WARNING: no usable Codex account" in gateway.banner
-        assert "codex login" in gateway.banner
+        assert "codex2claudecode login" in gateway.banner
         assert "Codex account:    none" in gateway.banner
 
         r = httpx.post(gateway.url + "/v1/messages", json=MESSAGE)
@@ -280,7 +280,7 @@ def test_without_an_account_it_serves_warns_and_explains_then_picks_up_a_login(
         assert r.headers["x-should-retry"] == "false"
         message = r.json()["error"]["message"]
         assert "No Codex account found" in message
-        assert "codex login" in message
+        assert "codex2claudecode login" in message
         assert cli_env["CODEX_HOME"] in message  # says where it looked
 
         # Signing in with the Codex CLI while the gateway runs is enough.

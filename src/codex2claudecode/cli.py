@@ -194,6 +194,8 @@ def banner(config: Config, port: int, *, account: str = "", problem: str | None 
         f"  export ANTHROPIC_BASE_URL={base}",
         f"  export ANTHROPIC_AUTH_TOKEN={token}",
         "",
+        "or once for good (its settings.json): codex2claudecode claude-env set",
+        "",
         "Claude's model names map to GPT models (opus, sonnet, haiku tiers); to pick one yourself:",
         "  export ANTHROPIC_MODEL=gpt-5.4_high",
     ]
@@ -203,5 +205,6 @@ def banner(config: Config, port: int, *, account: str = "", problem: str | None 
             "WARNING: no usable Codex account; every request will fail until you add one.",
             f"  {problem}",
             "  The gateway picks up a new login as soon as it is written; no restart needed.",
+            "  Several accounts, limits: codex2claudecode accounts list; codex2claudecode limits",
         ]
     return "\n".join(lines)

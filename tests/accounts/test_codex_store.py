@@ -216,7 +216,7 @@ def test_unusable_codex_cli_file(files: Files, document: object, fragment: str) 
 def test_no_account_anywhere_says_what_to_do(files: Files) -> None:
     with pytest.raises(NoAccount) as info:
         files.store().load()
-    assert "codex login" in info.value.message
+    assert "codex2claudecode login" in info.value.message
     assert "CODEX_AUTH_FILE" in info.value.message
 
 

@@ -201,8 +201,8 @@ class CodexAccountStore:
         if cli is None:
             raise NoAccount(
                 f"No Codex account found (looked for {self.path} and {self.codex_cli_path}). "
-                "Sign in with the Codex CLI (`codex login`), or set CODEX_AUTH_FILE to a "
-                "Codex accounts file."
+                "Sign in with `codex2claudecode login` (`login --device` without a browser), "
+                "or point CODEX_AUTH_FILE at a Codex accounts file."
             )
         if self.account is not None and self.account not in (cli.key, cli.account_id, cli.email):
             raise _unknown_account(self.codex_cli_path, self.account, [cli.key], hint=_ENV_HINT)
