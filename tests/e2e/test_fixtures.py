@@ -30,8 +30,8 @@ FORWARDED = {
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
-    return data["request"]
+    request: dict[str, Any] = json.loads((FIXTURES / name).read_text())["request"]
+    return request
 
 
 def replay_headers(request: dict[str, Any]) -> dict[str, str]:

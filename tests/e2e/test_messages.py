@@ -28,7 +28,7 @@ PNG_1X1 = base64.b64encode(
     )
 ).decode()
 
-BASH_TOOL = {
+BASH_TOOL: anthropic.types.ToolParam = {
     "name": "Bash",
     "description": "Run a shell command",
     "input_schema": {
@@ -159,7 +159,7 @@ def test_tool_loop(env: Env, client: anthropic.Anthropic) -> None:
         model="gpt-5.4",
         max_tokens=500,
         tools=[BASH_TOOL],
-        messages=messages,  # type: ignore[list-item]
+        messages=messages,
     ) as stream:
         first = stream.get_final_message()
     assert first.stop_reason == "tool_use"
@@ -186,7 +186,7 @@ def test_tool_loop(env: Env, client: anthropic.Anthropic) -> None:
         model="gpt-5.4",
         max_tokens=500,
         tools=[BASH_TOOL],
-        messages=messages,  # type: ignore[list-item]
+        messages=messages,
     )
     assert second.content[0].text == "It printed hi."  # type: ignore[union-attr]
     items = upstream_body(env)["input"]
@@ -207,14 +207,14 @@ def test_several_tool_calls_in_one_turn(env: Env, client: anthropic.Anthropic) -
     with client.messages.stream(
         model="gpt-5.4",
         max_tokens=500,
-        tools=[BASH_TOOL],  # type: ignore[list-item]
+        tools=[BASH_TOOL],
         tool_choice={"type": "any", "disable_parallel_tool_use": False},
         messages=[{"role": "user", "content": "look around"}],
     ) as stream:
         final = stream.get_final_message()
     calls = [b for b in final.content if b.type == "tool_use"]
-    assert [c.input for c in calls] == [{"command": "ls"}, {"command": "pwd"}]  # type: ignore[union-attr]
-    assert len({c.id for c in calls}) == 2  # type: ignore[union-attr]
+    assert [c.input for c in calls] == [{"command": "ls"}, {"command": "pwd"}]
+    assert len({c.id for c in calls}) == 2
     assert upstream_body(env)["tool_choice"] == "required"
 
 
@@ -230,7 +230,7 @@ def test_thinking_round_trip_restores_reasoning(env: Env, client: anthropic.Anth
     first = client.messages.create(
         model="gpt-5.4",
         max_tokens=500,
-        tools=[BASH_TOOL],  # type: ignore[list-item]
+        tools=[BASH_TOOL],
         thinking={"type": "enabled", "budget_tokens": 2000},
         messages=[{"role": "user", "content": "what time is it"}],
     )
@@ -240,19 +240,15 @@ def test_thinking_round_trip_restores_reasoning(env: Env, client: anthropic.Anth
     assert upstream_body(env)["reasoning"]["effort"] == "low"  # 2000-token budget
 
     env.fake.script(Reply(events=text_answer("It is noon.")))
-    client.messages.create(
-        model="gpt-5.4",
-        max_tokens=500,
-        tools=[BASH_TOOL],  # type: ignore[list-item]
-        messages=[
-            {"role": "user", "content": "what time is it"},
-            {"role": "assistant", "content": [b.model_dump() for b in first.content]},
-            {
-                "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": "call_abc", "content": "noon"}],
-            },
-        ],
-    )
+    history: list[Any] = [
+        {"role": "user", "content": "what time is it"},
+        {"role": "assistant", "content": [b.model_dump() for b in first.content]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "call_abc", "content": "noon"}],
+        },
+    ]
+    client.messages.create(model="gpt-5.4", max_tokens=500, tools=[BASH_TOOL], messages=history)
     items = upstream_body(env)["input"]
     reasoning = [i for i in items if i.get("type") == "reasoning"]
     assert len(reasoning) == 1
@@ -288,7 +284,7 @@ def test_images_reach_the_model(env: Env, client: anthropic.Anthropic) -> None:
     client.messages.create(
         model="gpt-5.4",
         max_tokens=50,
-        tools=[BASH_TOOL],  # type: ignore[list-item]
+        tools=[BASH_TOOL],
         messages=[
             {
                 "role": "user",
@@ -492,11 +488,12 @@ def test_unauthorized_after_refresh_is_an_authentication_error(
 
 
 def test_invalid_request_names_the_field(client: anthropic.Anthropic) -> None:
+    bad_image: Any = {"role": "user", "content": [{"type": "image", "source": {"type": "nope"}}]}
     with pytest.raises(anthropic.BadRequestError) as caught:
         client.messages.create(
             model="gpt-5.4",
             max_tokens=5,
-            messages=[{"role": "user", "content": [{"type": "image", "source": {"type": "nope"}}]}],  # type: ignore[list-item]
+            messages=[bad_image],
         )
     assert "messages.0.content.0.source" in caught.value.body["error"]["message"]  # type: ignore[index]
 
