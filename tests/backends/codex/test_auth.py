@@ -506,7 +506,7 @@ async def test_the_proxy_is_used_for_the_grant(world: World) -> None:
 
 async def test_no_account_until_one_appears(world: World) -> None:
     auth = world.auth()
-    with pytest.raises(NoAccount, match="codex login"):
+    with pytest.raises(NoAccount, match="codex2claudecode login"):
         await auth.credentials()
 
     tokens = world.fake.login()
