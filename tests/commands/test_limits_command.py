@@ -12,11 +12,7 @@ import pytest
 from codex2claudecode.accounts.limits import Credits, Limit, Snapshot, Window
 from codex2claudecode.backends.codex.pool import AccountUsage
 from codex2claudecode.commands import limits
-from codex2claudecode.config import Config
-from tests.fakes.codex import FakeCodex
-from tests.fakes.oauth import FakeOAuth
-from tests.fakes.server import run_app
-from tests.fakes.wham import FakeWham, WhamReply
+from tests.fakes.wham import WhamReply, WhamUpstream, wham_upstream
 
 TZ = timezone(timedelta(hours=2))
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TZ).timestamp()  # a Monday
@@ -111,49 +107,10 @@ def test_reset_times_are_local_by_default() -> None:
 # ---------------------------------------------------------------------- the command
 
 
-class Upstream:
-    def __init__(self, home: Path, wham: FakeWham, url: str, oauth: FakeOAuth, oauth_url: str):
-        self.home, self.wham, self.url, self.oauth, self.oauth_url = (
-            home,
-            wham,
-            url,
-            oauth,
-            oauth_url,
-        )
-
-    def write_accounts(self, *keys: str) -> None:
-        entries = []
-        for key in keys:
-            issued = self.oauth.login(account_id=key, email=f"{key}@example.com")
-            entries.append(
-                {
-                    "type": "oauth",
-                    "access": issued.access_token,
-                    "refresh": issued.refresh_token,
-                    "expires": int((time.time() + 3600) * 1000),
-                    "accountId": key,
-                }
-            )
-        state = self.home / "state"
-        state.mkdir(exist_ok=True)
-        (state / "auth-codex.json").write_text(json.dumps(entries))
-
-    def config(self) -> Config:
-        return Config.load(
-            {
-                "HOME": str(self.home),
-                "CODEX2CLAUDECODE_HOME": str(self.home / "state"),
-                "CHATGPT_BASE_URL": self.url,
-                "OPENAI_AUTH_URL": self.oauth_url,
-            }
-        )
-
-
 @pytest.fixture
-def upstream(tmp_path: Path) -> Iterator[Upstream]:
-    wham, oauth = FakeWham(FakeCodex()), FakeOAuth()
-    with run_app(wham) as url, run_app(oauth.app) as oauth_url:
-        yield Upstream(tmp_path, wham, url, oauth, oauth_url)
+def upstream(tmp_path: Path) -> Iterator[WhamUpstream]:
+    with wham_upstream(tmp_path) as served:
+        yield served
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -167,7 +124,9 @@ def wham_usage(used: float, reset_at: float) -> dict[str, object]:
     return {"plan_type": "pro", "rate_limit": {"primary_window": window}}
 
 
-def test_limits_of_every_account(upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+def test_limits_of_every_account(
+    upstream: WhamUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
     upstream.write_accounts("acct-a", "acct-b")
     reset = time.time() + 3600
     upstream.wham.answer("usage", "acct-a", WhamReply(wham_usage(40, reset)))
@@ -184,7 +143,7 @@ def test_limits_of_every_account(upstream: Upstream, capsys: pytest.CaptureFixtu
 
 
 def test_an_account_that_cannot_answer_is_shown_and_fails_the_command(
-    upstream: Upstream, capsys: pytest.CaptureFixture[str]
+    upstream: WhamUpstream, capsys: pytest.CaptureFixture[str]
 ) -> None:
     upstream.write_accounts("acct-a", "acct-b")
     upstream.wham.answer("usage", "acct-a", WhamReply(wham_usage(40, time.time() + 60)))
@@ -195,7 +154,7 @@ def test_an_account_that_cannot_answer_is_shown_and_fails_the_command(
     assert "HTTP 403" in out
 
 
-def test_json_output(upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_output(upstream: WhamUpstream, capsys: pytest.CaptureFixture[str]) -> None:
     upstream.write_accounts("acct-a")
     upstream.wham.answer("usage", "acct-a", WhamReply(wham_usage(12.5, 1_900_000_000)))
     assert limits.run(parse("limits", "--json"), upstream.config()) == 0
@@ -209,7 +168,7 @@ def test_json_output(upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> 
     }
 
 
-def test_no_account(upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_account(upstream: WhamUpstream, capsys: pytest.CaptureFixture[str]) -> None:
     assert limits.run(parse("limits"), upstream.config()) == 1
     err = capsys.readouterr().err
     assert err.startswith("codex2claudecode: No Codex account found")

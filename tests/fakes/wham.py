@@ -7,11 +7,17 @@ named by the `chatgpt-account-id` header; with `accepts` set, a token it rejects
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from codex2claudecode.config import Config
 from tests.fakes.codex import FakeCodex, Recorded
+from tests.fakes.oauth import FakeOAuth
+from tests.fakes.server import run_app
 
 
 @dataclass
@@ -51,3 +57,52 @@ class FakeWham:
         hdrs += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
         await send({"type": "http.response.start", "status": reply.status, "headers": hdrs})
         await send({"type": "http.response.body", "body": data})
+
+
+class WhamUpstream:
+    """A throwaway home whose accounts live at a fake OAuth server and use a `FakeWham`."""
+
+    def __init__(self, home: Path, wham: FakeWham, url: str, oauth: FakeOAuth, oauth_url: str):
+        self.home = home
+        self.wham = wham
+        self.url = url
+        self.oauth = oauth
+        self.oauth_url = oauth_url
+        self.token: dict[str, str] = {}
+        """Account id -> the access token written for it."""
+
+    def write_accounts(self, *keys: str) -> None:
+        entries = []
+        for key in keys:
+            issued = self.oauth.login(account_id=key, email=f"{key}@example.com")
+            self.token[key] = issued.access_token
+            entries.append(
+                {
+                    "type": "oauth",
+                    "access": issued.access_token,
+                    "refresh": issued.refresh_token,
+                    "expires": int((time.time() + 3600) * 1000),
+                    "accountId": key,
+                }
+            )
+        (self.home / "state").mkdir(exist_ok=True)
+        (self.home / "state" / "auth-codex.json").write_text(json.dumps(entries))
+
+    def config(self, **extra: str) -> Config:
+        return Config.load(
+            {
+                "HOME": str(self.home),
+                "CODEX2CLAUDECODE_HOME": str(self.home / "state"),
+                "CHATGPT_BASE_URL": self.url,
+                "OPENAI_AUTH_URL": self.oauth_url,
+                **extra,
+            }
+        )
+
+
+@contextmanager
+def wham_upstream(home: Path) -> Iterator[WhamUpstream]:
+    """Serve a `FakeWham` and a `FakeOAuth` on loopback for the duration of the block."""
+    wham, oauth = FakeWham(FakeCodex()), FakeOAuth()
+    with run_app(wham) as url, run_app(oauth.app) as oauth_url:
+        yield WhamUpstream(home, wham, url, oauth, oauth_url)

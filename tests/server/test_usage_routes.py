@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,11 @@ from codex2claudecode import errors, tokens
 from codex2claudecode.asgi import BodyResponse
 from codex2claudecode.backends.codex.backend import CodexBackend
 from codex2claudecode.backends.codex.pool import CodexPool
-from codex2claudecode.config import Config
 from codex2claudecode.frontends.anthropic.errors import render_error
 from codex2claudecode.http_client import SharedSession
 from codex2claudecode.server.usage_routes import usage_routes
-from tests.fakes.codex import FakeCodex
-from tests.fakes.oauth import FakeOAuth
 from tests.fakes.server import run_app
-from tests.fakes.wham import FakeWham, WhamReply
+from tests.fakes.wham import WhamReply, WhamUpstream, wham_upstream
 
 USAGE = {
     "email": "b@example.com",
@@ -34,49 +29,10 @@ USAGE = {
 }
 
 
-class Upstream:
-    def __init__(self, home: Path, wham: FakeWham, url: str, oauth: FakeOAuth, oauth_url: str):
-        self.home = home
-        self.wham = wham
-        self.url = url
-        self.oauth = oauth
-        self.oauth_url = oauth_url
-        self.token: dict[str, str] = {}
-
-    def write_accounts(self, *keys: str) -> None:
-        entries = []
-        for key in keys:
-            issued = self.oauth.login(account_id=key, email=f"{key}@example.com")
-            self.token[key] = issued.access_token
-            entries.append(
-                {
-                    "type": "oauth",
-                    "access": issued.access_token,
-                    "refresh": issued.refresh_token,
-                    "expires": int((time.time() + 3600) * 1000),
-                    "accountId": key,
-                }
-            )
-        (self.home / "state").mkdir(exist_ok=True)
-        (self.home / "state" / "auth-codex.json").write_text(json.dumps(entries))
-
-    def config(self, **extra: str) -> Config:
-        return Config.load(
-            {
-                "HOME": str(self.home),
-                "CODEX2CLAUDECODE_HOME": str(self.home / "state"),
-                "CHATGPT_BASE_URL": self.url,
-                "OPENAI_AUTH_URL": self.oauth_url,
-                **extra,
-            }
-        )
-
-
 @pytest.fixture
-def upstream(tmp_path: Path) -> Iterator[Upstream]:
-    wham, oauth = FakeWham(FakeCodex()), FakeOAuth()
-    with run_app(wham) as url, run_app(oauth.app) as oauth_url:
-        yield Upstream(tmp_path, wham, url, oauth, oauth_url)
+def upstream(tmp_path: Path) -> Iterator[WhamUpstream]:
+    with wham_upstream(tmp_path) as served:
+        yield served
 
 
 async def _render(request: Request, exc: Exception) -> BodyResponse:
@@ -86,7 +42,7 @@ async def _render(request: Request, exc: Exception) -> BodyResponse:
 
 
 @pytest.fixture
-def start(upstream: Upstream) -> Iterator[Callable[..., str]]:
+def start(upstream: WhamUpstream) -> Iterator[Callable[..., str]]:
     stack: list[Any] = []
 
     def start(**extra: str) -> str:
@@ -115,7 +71,7 @@ def start(upstream: Upstream) -> Iterator[Callable[..., str]]:
 
 @pytest.mark.parametrize("path", ["/usage", "/wham/usage"])
 def test_usage_is_the_active_accounts_answer(
-    upstream: Upstream, start: Callable[..., str], path: str
+    upstream: WhamUpstream, start: Callable[..., str], path: str
 ) -> None:
     upstream.write_accounts("acct-a", "acct-b")
     upstream.wham.answer(
@@ -138,7 +94,7 @@ def test_usage_is_the_active_accounts_answer(
 
 @pytest.mark.parametrize("path", ["/environments", "/wham/environments"])
 def test_environments_pass_through(
-    upstream: Upstream, start: Callable[..., str], path: str
+    upstream: WhamUpstream, start: Callable[..., str], path: str
 ) -> None:
     upstream.write_accounts("acct-a")
     environments = [{"id": "env-1", "label": "repo"}]
@@ -148,7 +104,7 @@ def test_environments_pass_through(
     assert response.json() == environments
 
 
-def test_upstream_status_is_kept(upstream: Upstream, start: Callable[..., str]) -> None:
+def test_upstream_status_is_kept(upstream: WhamUpstream, start: Callable[..., str]) -> None:
     upstream.write_accounts("acct-a")
     upstream.wham.answer("usage", "acct-a", WhamReply({"detail": "Forbidden"}, status=403))
     response = httpx.get(start() + "/usage", timeout=10)
@@ -157,7 +113,7 @@ def test_upstream_status_is_kept(upstream: Upstream, start: Callable[..., str]) 
 
 
 def test_a_401_refreshes_the_token_and_asks_again(
-    upstream: Upstream, start: Callable[..., str]
+    upstream: WhamUpstream, start: Callable[..., str]
 ) -> None:
     upstream.write_accounts("acct-a")
     upstream.oauth.login(account_id="acct-a", email="acct-a@example.com")  # ours is now stale
@@ -170,7 +126,7 @@ def test_a_401_refreshes_the_token_and_asks_again(
     assert len(upstream.wham.requests) == 2
 
 
-def test_no_account_is_a_gateway_error(upstream: Upstream, start: Callable[..., str]) -> None:
+def test_no_account_is_a_gateway_error(upstream: WhamUpstream, start: Callable[..., str]) -> None:
     response = httpx.get(start() + "/usage", timeout=10)
     assert response.status_code == 503
     assert "No Codex account" in response.json()["error"]["message"]
