@@ -40,6 +40,15 @@ BASH_TOOL: anthropic.types.ToolParam = {
 }
 
 
+HI_STREAM = {
+    "model": "gpt-5.4",
+    "max_tokens": 50,
+    "stream": True,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+"""A minimal streaming request, as raw JSON (for tests that read the SSE bytes themselves)."""
+
+
 def upstream_body(env: Env, n: int = -1) -> dict[str, Any]:
     body = env.fake.requests[n].body
     assert isinstance(body, dict)
@@ -515,12 +524,7 @@ def test_invalid_request_names_the_field(client: anthropic.Anthropic) -> None:
 )
 def test_mid_stream_failures_become_error_events(env: Env, gateway: str, reply: Reply) -> None:
     env.fake.script(reply)
-    body = {
-        "model": "gpt-5.4",
-        "max_tokens": 50,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = HI_STREAM
     raw = httpx.post(f"{gateway}/v1/messages", json=body, timeout=10)
     frames = check(raw.content)
     assert frames[-1][0] == "error"
@@ -544,12 +548,7 @@ def test_mid_stream_context_overflow(env: Env, gateway: str) -> None:
     env.fake.script(
         Reply(events=ResponseScript().failed("context_length_exceeded", "context window exceeded"))
     )
-    body = {
-        "model": "gpt-5.4",
-        "max_tokens": 50,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = HI_STREAM
     raw = httpx.post(f"{gateway}/v1/messages", json=body, timeout=10)
     # Failing before any content, a plain HTTP error is just as good as an SSE error event.
     streamed = raw.status_code == 200
@@ -561,12 +560,7 @@ def test_mid_stream_context_overflow(env: Env, gateway: str) -> None:
 def test_idle_upstream_gets_pings_then_times_out(env: Env, start_gateway: GatewayFactory) -> None:
     gateway = start_gateway(STREAM_IDLE_TIMEOUT_MS="1500", CODEX2CLAUDECODE_PING_INTERVAL="0.3")
     env.fake.script(Reply(events=text_answer("a", "b", "c"), stall_after=4))
-    body = {
-        "model": "gpt-5.4",
-        "max_tokens": 50,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = HI_STREAM
     raw = httpx.post(f"{gateway}/v1/messages", json=body, timeout=20)
     assert b"event: ping" in raw.content
     frames = check(raw.content)
@@ -576,12 +570,7 @@ def test_idle_upstream_gets_pings_then_times_out(env: Env, start_gateway: Gatewa
 
 def test_client_disconnect_cancels_upstream(env: Env, gateway: str) -> None:
     env.fake.script(Reply(events=text_answer(*["x"] * 200), delay=0.05))
-    body = {
-        "model": "gpt-5.4",
-        "max_tokens": 50,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = HI_STREAM
     with httpx.stream("POST", f"{gateway}/v1/messages", json=body, timeout=10) as response:
         for chunk in response.iter_bytes():
             if b"text_delta" in chunk:
