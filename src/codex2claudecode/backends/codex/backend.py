@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from typing import Final
 
 import aiohttp
 import orjson
 
 from codex2claudecode import errors, ir
-from codex2claudecode.backends.codex.client import UpstreamReply
+from codex2claudecode.backends.base import AccountLimits, ModelInfo, UpstreamReply
 from codex2claudecode.backends.codex.events import ResponsesDecoder
-from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS, resolve_model
+from codex2claudecode.backends.codex.models import (
+    CATALOG,
+    CATALOG_EFFORTS,
+    DEFAULT_TIER_MODELS,
+    resolve_model,
+)
 from codex2claudecode.backends.codex.payload import DEFAULT_INSTRUCTIONS, encode_payload
 from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
@@ -32,6 +38,10 @@ CONTEXT_WINDOW = 272_000
 
 
 class CodexBackend:
+    """The ChatGPT Codex backend (`backends.base.Backend`)."""
+
+    provider: Final = "codex"
+
     def __init__(
         self,
         accounts: CodexPool,
@@ -110,9 +120,35 @@ class CodexBackend:
         assert refusal is not None  # `choose` returns at least one account or raises
         raise self._accounts.exhausted(refusal)
 
+    async def models(self) -> list[ModelInfo]:
+        """The catalog, each model followed by its effort-suffix variants."""
+        listed = []
+        for model in CATALOG:
+            variants = [model.id, *(f"{model.id}_{effort}" for effort in CATALOG_EFFORTS)]
+            listed += [
+                ModelInfo(
+                    id=name,
+                    display_name=model.display_name + name[len(model.id) :].replace("_", " "),
+                    created=model.created,
+                    context_window=model.context_window,
+                    max_output_tokens=model.max_output_tokens,
+                    owned_by="openai",
+                )
+                for name in variants
+            ]
+        return listed
+
     async def usage(self) -> UpstreamReply:
         """The active account's `wham/usage` answer, as the upstream gave it."""
         return await self._accounts.active_get(USAGE_PATH)
+
+    async def limits(self) -> list[AccountLimits]:
+        """Every account's limits, from `wham/usage` at once."""
+        return await self._accounts.usage()
+
+    async def close(self) -> None:
+        """Let an in-flight token refresh finish, so its rotated token is saved."""
+        await self._accounts.settle()
 
     async def environments(self) -> UpstreamReply:
         """The active account's `wham/environments` answer, as the upstream gave it."""

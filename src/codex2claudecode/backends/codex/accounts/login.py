@@ -25,8 +25,8 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from aiohttp import web
 
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
-from codex2claudecode.accounts.oauth import CODEX_CLIENT_ID, exchange_code
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts.oauth import CODEX_CLIENT_ID, exchange_code
 from codex2claudecode.errors import AuthenticationFailed, GatewayError
 
 DEFAULT_PORTS = (1455, 1457)

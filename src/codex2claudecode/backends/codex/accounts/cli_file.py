@@ -12,9 +12,9 @@ from pathlib import Path
 
 import orjson
 
-from codex2claudecode.accounts import jwt
-from codex2claudecode.accounts.codex_credentials import CodexCredentials, clean_token
 from codex2claudecode.accounts.files import atomic_write, read_json
+from codex2claudecode.backends.codex.accounts import jwt
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials, clean_token
 from codex2claudecode.errors import NoAccount
 
 log = logging.getLogger(__name__)

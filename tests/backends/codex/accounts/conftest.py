@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from codex2claudecode.accounts.codex_store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 
 NOW = 1_800_000_000.0
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
-from codex2claudecode.accounts.codex_store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.config import Config
 from codex2claudecode.errors import NoAccount
-from tests.accounts.conftest import Files
+from tests.backends.codex.accounts.conftest import Files
 from tests.fakes.oauth import AUTH_CLAIM, make_jwt
 
 NOW = 1_800_000_000.0
@@ -433,7 +433,7 @@ def test_adopts_newer_tokens_of_the_same_account_from_the_codex_cli(files: Files
     store = files.store()
 
     with store.lock():
-        adopted = store.adopt_codex_cli_locked(store.load())
+        adopted = store.adopt_foreign_locked(store.load())
 
     assert adopted is not None
     assert (adopted.access_token, adopted.refresh_token) == (newer, "cli-rt-9")
@@ -463,7 +463,7 @@ def test_does_not_adopt(files: Files, cli: dict[str, Any]) -> None:
     before = files.managed.read_bytes()
 
     with store.lock():
-        assert store.adopt_codex_cli_locked(store.load()) is None
+        assert store.adopt_foreign_locked(store.load()) is None
 
     assert files.managed.read_bytes() == before
 

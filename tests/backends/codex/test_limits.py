@@ -6,15 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex2claudecode.accounts.limits import (
-    Credits,
-    Limit,
-    Snapshot,
-    Window,
-    from_event,
-    from_headers,
-    from_usage,
-)
+from codex2claudecode.accounts.limits import Credits, Limit, Snapshot, Window
+from codex2claudecode.backends.codex.limits import from_event, from_headers, from_usage
 
 NOW = 1_800_000_000.0
 

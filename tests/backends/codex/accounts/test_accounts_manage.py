@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from codex2claudecode.accounts.account_info import NEEDS_LOGIN
-from codex2claudecode.accounts.account_summary import AccountSummary
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts.account_info import NEEDS_LOGIN
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.errors import NoAccount
-from tests.accounts.conftest import Files
+from tests.backends.codex.accounts.conftest import Files
 from tests.fakes.oauth import AUTH_CLAIM, PROFILE_CLAIM, make_jwt
 
 NOW = 1_800_000_000.0

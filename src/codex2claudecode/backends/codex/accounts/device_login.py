@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
-from codex2claudecode.accounts.oauth import (
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts.oauth import (
     CODEX_CLIENT_ID,
     error_fields,
     exchange_code,

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 import aiohttp
 import orjson
 
-from codex2claudecode.accounts import jwt
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts import jwt
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.errors import (
     AuthenticationFailed,
     GatewayError,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
 
-from codex2claudecode.accounts import jwt
+from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.errors import NoAccount
 
 _WHITESPACE = re.compile(r"\s+")

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from codex2claudecode.accounts.device_login import (
+from codex2claudecode.backends.codex.accounts.device_login import (
     DEFAULT_INTERVAL,
     DeviceCode,
     complete_device_login,

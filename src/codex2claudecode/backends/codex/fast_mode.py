@@ -32,7 +32,7 @@ class FastMode:
 
     @classmethod
     def from_config(cls, config: Config) -> FastMode:
-        return cls(config.state_dir / CONFIG_FILE)
+        return cls(config.codex_state_dir / CONFIG_FILE)
 
     def enabled(self) -> bool:
         """Whether fast mode is on; a missing, unreadable or malformed file means off."""

@@ -9,13 +9,13 @@ import aiohttp
 import httpx
 import pytest
 
-from codex2claudecode.accounts.codex_store import CodexAccountStore
-from codex2claudecode.accounts.login import (
+from codex2claudecode.backends.codex.accounts.login import (
     BrowserLogin,
     Pkce,
     authorize_url,
     challenge_of,
 )
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.errors import AuthenticationFailed, GatewayError
 from tests.fakes.oauth import CLIENT_ID, FakeOAuth
 

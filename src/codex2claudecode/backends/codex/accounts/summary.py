@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from codex2claudecode.accounts.account_info import needs_login
-from codex2claudecode.accounts.codex_credentials import (
+from codex2claudecode.backends.codex.accounts.account_info import needs_login
+from codex2claudecode.backends.codex.accounts.credentials import (
     CodexCredentials,
     entry_credentials,
     entry_info,

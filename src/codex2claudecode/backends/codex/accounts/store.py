@@ -13,18 +13,14 @@ from pathlib import Path
 
 import orjson
 
-from codex2claudecode.accounts.account_info import ACCOUNT_INFO_NAME, AccountInfoFile
-from codex2claudecode.accounts.account_summary import (
-    AccountSummary,
-    credentials_summary,
-    entry_summary,
-)
-from codex2claudecode.accounts.codex_cli_file import (
+from codex2claudecode.accounts.files import FileLock, atomic_write, locked, read_json, signature
+from codex2claudecode.backends.codex.accounts.account_info import ACCOUNT_INFO_NAME, AccountInfoFile
+from codex2claudecode.backends.codex.accounts.cli_file import (
     read_codex_cli,
     read_codex_cli_for_import,
     write_codex_cli,
 )
-from codex2claudecode.accounts.codex_credentials import (
+from codex2claudecode.backends.codex.accounts.credentials import (
     CodexCredentials,
     credentials_info,
     entry_credentials,
@@ -38,7 +34,11 @@ from codex2claudecode.accounts.codex_credentials import (
     login_entry,
     merged_entry,
 )
-from codex2claudecode.accounts.files import FileLock, atomic_write, locked, read_json, signature
+from codex2claudecode.backends.codex.accounts.summary import (
+    AccountSummary,
+    credentials_summary,
+    entry_summary,
+)
 from codex2claudecode.config import Config
 from codex2claudecode.errors import NoAccount
 
@@ -247,7 +247,7 @@ class CodexAccountStore:
         self._write_managed_info(managed, touched=creds.key)
         return entry_credentials(self.path, entry, index)
 
-    def adopt_codex_cli_locked(self, current: CodexCredentials) -> CodexCredentials | None:
+    def adopt_foreign_locked(self, current: CodexCredentials) -> CodexCredentials | None:
         """Take newer tokens for `current`'s account from the Codex CLI file, if it has them.
 
         Newer means: same account id, different tokens, a later access-token expiry. The

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex2claudecode.accounts import jwt
+from codex2claudecode.backends.codex.accounts import jwt
 from tests.fakes.oauth import make_jwt
 
 AUTH = "https://api.openai.com/auth"

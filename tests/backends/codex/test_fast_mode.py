@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from codex2claudecode.accounts.files import InvalidJSONFile
+from codex2claudecode.backends.codex.fast_mode import FastMode
 from codex2claudecode.config import Config
-from codex2claudecode.fast_mode import FastMode
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
 
