@@ -59,7 +59,7 @@ def build_gateway(config: Config) -> Gateway:
 
     app = create_app(
         config,
-        anthropic,
+        [anthropic.dialect()],
         extra_routes=usage_routes(router),
         on_shutdown=[providers.close, http.close],
     )

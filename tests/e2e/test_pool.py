@@ -128,7 +128,7 @@ def start_pool(env: Env) -> Iterator[PoolFactory]:
             estimate_tokens=tokens.estimate_request_tokens,
             ping_interval=config.ping_interval,
         )
-        cm = run_app(create_app(config, routes, on_shutdown=[http.close]))
+        cm = run_app(create_app(config, [routes.dialect()], on_shutdown=[http.close]))
         url = cm.__enter__()
         stack.append(cm)
         pool = Pool(env, url, clock, write_accounts(env))

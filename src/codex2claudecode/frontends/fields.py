@@ -1,4 +1,4 @@
-"""Request errors that know their field path, for the Anthropic request parser.
+"""Request errors that know their field path, for every frontend's request parser.
 
 A `FieldError` starts with the key that was wrong; each enclosing level adds its own key while the
 error travels up, so the happy path builds no path strings at all.
