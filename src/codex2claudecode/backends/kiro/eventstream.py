@@ -13,6 +13,7 @@ import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TypeAlias
 
 from codex2claudecode import errors
@@ -21,10 +22,13 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 """Larger frames are refused as corrupt (kiro.rs uses the same cap)."""
 
 _PRELUDE = struct.Struct(">III")
+_CRC = struct.Struct(">I")
 _PRELUDE_BYTES = 12
 _OVERHEAD = 16
 """Prelude plus the trailing message CRC."""
-_NAME_CACHE_SIZE = 64
+_BLOCK_CACHE_SIZE = 64
+_CACHED_BLOCK_BYTES = 512
+"""Header blocks parsed once per stream: Kiro's frames of one event type share theirs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +55,14 @@ class EventStreamParser:
     than `max_frame_bytes`, a malformed header block, or (in `flush`) a stream cut mid-frame.
     """
 
-    __slots__ = ("_buf", "_consumed", "_max", "_names")
+    __slots__ = ("_blocks", "_buf", "_consumed", "_max")
 
     def __init__(self, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._buf = bytearray()
         self._consumed = 0
         """Stream offset of the first byte of `_buf`, for error messages."""
         self._max = max_frame_bytes
-        self._names: dict[bytes, str] = {}
+        self._blocks: dict[bytes, Mapping[str, HeaderValue]] = {}
 
     def feed(self, chunk: bytes) -> list[Frame]:
         if self._buf:
@@ -71,8 +75,8 @@ class EventStreamParser:
             pos = self._parse(view, out)
         if data is self._buf:
             del self._buf[:pos]  # O(1) for a bytearray prefix
-        else:
-            self._buf = bytearray(chunk[pos:])
+        elif pos < len(chunk):
+            self._buf += chunk[pos:]
         self._consumed += pos
         return out
 
@@ -103,14 +107,19 @@ class EventStreamParser:
             frame_end = pos + total
             # CRC32 continues from the prelude's: the message checksum covers all 12 prelude bytes.
             crc = zlib.crc32(view[pos + 8 : frame_end - 4], prelude_crc)
-            if crc != int.from_bytes(view[frame_end - 4 : frame_end], "big"):
+            if crc != _CRC.unpack_from(view, frame_end - 4)[0]:
                 raise self._corrupt(pos, "its message checksum does not match")
             headers_start = pos + _PRELUDE_BYTES
             payload_start = headers_start + headers_len
-            try:
-                headers = _parse_headers(view[headers_start:payload_start], self._names)
-            except ValueError as exc:
-                raise self._corrupt(pos, f"its header block is malformed: {exc}") from exc
+            block = bytes(view[headers_start:payload_start])
+            headers = self._blocks.get(block)
+            if headers is None:
+                try:
+                    headers = MappingProxyType(_parse_headers(memoryview(block)))
+                except ValueError as exc:
+                    raise self._corrupt(pos, f"its header block is malformed: {exc}") from exc
+                if len(block) <= _CACHED_BLOCK_BYTES and len(self._blocks) < _BLOCK_CACHE_SIZE:
+                    self._blocks[block] = headers
             out.append(Frame(headers, bytes(view[payload_start : frame_end - 4])))
             pos = frame_end
         return pos
@@ -121,11 +130,8 @@ class EventStreamParser:
         )
 
 
-def _parse_headers(block: memoryview, names: dict[bytes, str]) -> dict[str, HeaderValue]:
-    """The headers of one frame; raises ValueError for anything malformed.
-
-    `names` caches decoded header names: a stream repeats the same few in every frame.
-    """
+def _parse_headers(block: memoryview) -> dict[str, HeaderValue]:
+    """The headers of one frame; raises ValueError for anything malformed."""
     headers: dict[str, HeaderValue] = {}
     pos, end = 0, len(block)
     while pos < end:
@@ -134,11 +140,7 @@ def _parse_headers(block: memoryview, names: dict[bytes, str]) -> dict[str, Head
         pos += 1 + name_len
         if not raw_name:
             raise ValueError("a header has an empty name")
-        name = names.get(raw_name)
-        if name is None:
-            name = raw_name.decode("utf-8")  # UnicodeDecodeError is a ValueError
-            if len(names) < _NAME_CACHE_SIZE:
-                names[raw_name] = name
+        name = raw_name.decode("utf-8")  # UnicodeDecodeError is a ValueError
         kind = _exact(block, pos, 1)[0]
         value, pos = _header_value(block, kind, pos + 1)
         headers[name] = value
