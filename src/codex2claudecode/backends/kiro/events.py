@@ -16,7 +16,6 @@ one upstream read. Choices that the protocol leaves open:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal, TypeGuard
 
@@ -26,6 +25,8 @@ from codex2claudecode import errors, ir, tokens
 from codex2claudecode.backends.kiro.eventstream import MAX_FRAME_BYTES, EventStreamParser, Frame
 from codex2claudecode.backends.kiro.stream_errors import frame_error, kiro_error
 from codex2claudecode.backends.kiro.thinking_tags import TagSplitter
+from codex2claudecode.backends.kiro.tool_input import PendingToolCall
+from codex2claudecode.backends.kiro.usage import answer_usage
 
 _STOP_REASONS: dict[str, ir.StopReason] = {
     "END_TURN": "end_turn",
@@ -61,27 +62,6 @@ _EMPTY_SENTINEL = "(empty)"
 
 Block = Literal["text", "thinking"]
 Handler = Callable[["KiroDecoder", dict[str, Any], list[ir.Event]], None]
-
-
-class _PendingCall:
-    __slots__ = ("fragments", "id", "merged", "name")
-
-    def __init__(self, call_id: str, name: str) -> None:
-        self.id, self.name = call_id, name
-        self.fragments: list[str] = []
-        self.merged: dict[str, Any] = {}
-        """Input sent as objects rather than text fragments (older Kiro), shallow-merged."""
-
-    def add(self, value: object) -> None:
-        if isinstance(value, str):
-            self.fragments.append(value)
-        elif isinstance(value, dict):
-            self.merged.update(value)
-
-    def arguments(self) -> str:
-        if self.fragments:
-            return "".join(self.fragments)
-        return orjson.dumps(self.merged).decode() if self.merged else ""
 
 
 class KiroDecoder:
@@ -120,7 +100,7 @@ class KiroDecoder:
         self._done = False
         self._open: Block | None = None
         self._last_content: str | None = None
-        self._call: _PendingCall | None = None
+        self._call: PendingToolCall | None = None
         self._calls = 0
         self._produced: list[str] = []
         """Everything the model wrote, for a local output count when Kiro reports none."""
@@ -225,24 +205,18 @@ class KiroDecoder:
             if call is not None:
                 self._complete_call(call, stopped=False, out=out)
             name = payload.get("name")
-            call = self._call = _PendingCall(call_id, name if isinstance(name, str) else "")
+            call = self._call = PendingToolCall(call_id, name if isinstance(name, str) else "")
         elif call is None:
             return  # a fragment or stop with no call to belong to
         call.add(payload.get("input"))
         if payload.get("stop") is True:
             self._complete_call(call, stopped=True, out=out)
 
-    def _complete_call(self, call: _PendingCall, *, stopped: bool, out: list[ir.Event]) -> None:
+    def _complete_call(self, call: PendingToolCall, *, stopped: bool, out: list[ir.Event]) -> None:
         self._call = None
-        arguments = call.arguments()
-        self._produced.append(arguments)
-        if not arguments and stopped:
-            arguments = "{}"  # a call without parameters
-        try:
-            complete = isinstance(orjson.loads(arguments), dict)
-        except orjson.JSONDecodeError:
-            complete = False
-        if not complete:
+        arguments = call.arguments(stopped=stopped)
+        self._produced.append(call.raw())
+        if arguments is None:
             if self.truncated_tool is None:
                 self.truncated_tool = call.name or "unnamed"
             return
@@ -283,22 +257,13 @@ class KiroDecoder:
         )
 
     def _usage(self) -> ir.Usage:
-        usage = self._token_usage
-        output = usage.get("outputTokens")
-        output_tokens = int(output) if output is not None else self._count_output()
-        parts = ("uncachedInputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
-        if any(key in usage for key in parts):
-            return ir.Usage(
-                input_tokens=int(sum(usage.get(key, 0) for key in parts)),
-                cached_tokens=int(usage.get("cacheReadInputTokens", 0)),
-                output_tokens=output_tokens,
-            )
-        percentage = usage.get("contextUsagePercentage", self._percentage)
-        if percentage is not None and percentage > 0:
-            # The percentage covers the whole window in use, this answer included.
-            used = math.floor(percentage / 100 * self._context_window)
-            return ir.Usage(input_tokens=max(0, used - output_tokens), output_tokens=output_tokens)
-        return ir.Usage(input_tokens=self._estimate, output_tokens=output_tokens)
+        return answer_usage(
+            self._token_usage,
+            percentage=self._percentage,
+            context_window=self._context_window,
+            estimated_input_tokens=self._estimate,
+            count_output=self._count_output,
+        )
 
     def _count_output(self) -> int:
         text = "".join(self._produced)
