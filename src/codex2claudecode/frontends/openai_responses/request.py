@@ -17,8 +17,6 @@ from codex2claudecode.frontends.openai._fields import FieldError, at, missing, u
 from codex2claudecode.frontends.openai_responses import _models as wire
 from codex2claudecode.frontends.openai_responses._input import to_messages
 
-# Tools that run on OpenAI's side (or need a typed client contract): no provider behind this
-# gateway runs them and ir cannot express them, so they are dropped, not sent as functions.
 _NAMESPACE = "namespace"
 
 
@@ -97,6 +95,9 @@ def _refuse_unsupported(body: wire.Request) -> None:
 
 
 def _tools(declared: list[wire.Tool]) -> Iterator[tuple[str | int, ir.Tool]]:
+    # Other tool types (`web_search`, `file_search`, `custom`, ...) run on OpenAI's side or need a
+    # typed client contract: no provider behind us runs them and ir cannot express them, so they
+    # are dropped rather than sent on as schema-less functions.
     for index, tool in enumerate(declared):
         with at(index):
             if tool.type == "function":
