@@ -35,6 +35,9 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode.backends.base import Backend, Providers
     from codex2claudecode.backends.codex.factory import build_codex_backend
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
+    from codex2claudecode.frontends.models import model_routes
+    from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
+    from codex2claudecode.frontends.openai_responses.routes import ResponsesRoutes
     from codex2claudecode.http_client import SharedSession
     from codex2claudecode.provider_config import chosen_provider
     from codex2claudecode.router import Router
@@ -57,10 +60,13 @@ def build_gateway(config: Config) -> Gateway:
         ping_interval=config.ping_interval,
     )
 
+    estimate, ping = tokens.estimate_request_tokens, config.ping_interval
+    responses = ResponsesRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
+    chat = ChatRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
     app = create_app(
         config,
-        [anthropic.dialect()],
-        extra_routes=usage_routes(router),
+        [anthropic.dialect(), responses.dialect(), chat.dialect()],
+        extra_routes=[*usage_routes(router), *model_routes(router.models)],
         on_shutdown=[providers.close, http.close],
     )
     return Gateway(app=app, http=http, router=router)

@@ -151,6 +151,23 @@ class Request:
     """The client wants usage in its stream (Chat `stream_options.include_usage`)."""
 
 
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One model a client may ask for."""
+
+    id: str
+    display_name: str
+    created: int = 0
+    """Epoch seconds; 0 when the provider does not say."""
+    context_window: int | None = None
+    """Input tokens the model accepts; None when unknown."""
+    max_output_tokens: int | None = None
+    owned_by: str = ""
+
+
 # --------------------------------------------------------------------------- events
 
 

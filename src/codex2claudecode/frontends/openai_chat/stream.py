@@ -123,6 +123,10 @@ class ChatStreamRenderer:
             case _:
                 assert_never(event)
 
+    def ping(self) -> bytes:
+        """A keep-alive for long upstream silences: an SSE comment, which clients ignore."""
+        return b": keep-alive\n\n"
+
     def error(self, exc: GatewayError) -> bytes:
         """The in-band error line that ends the stream (no `[DONE]` follows)."""
         if self.finished:

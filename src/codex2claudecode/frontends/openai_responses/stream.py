@@ -100,6 +100,10 @@ class ResponsesStreamRenderer:
         head = b"" if self.started else self._head()
         return head + self._render_slow(event)
 
+    def ping(self) -> bytes:
+        """A keep-alive for long upstream silences: an SSE comment, which clients ignore."""
+        return b": keep-alive\n\n"
+
     def error(self, exc: GatewayError) -> bytes:
         """The `response.failed` event that ends the stream after a mid-stream failure."""
         if self.finished:
