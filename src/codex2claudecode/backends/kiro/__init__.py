@@ -1,0 +1,1 @@
+"""The Kiro provider: payload encoding and linting, models, failures (decoder: see siblings)."""
