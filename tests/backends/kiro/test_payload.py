@@ -320,7 +320,7 @@ def test_schema_cleaned() -> None:
 
 def test_top_level_union_merged() -> None:
     """R36."""
-    schema = {
+    schema: dict[str, object] = {
         "anyOf": [
             {
                 "type": "object",
@@ -478,7 +478,7 @@ def test_trim_removes_oldest_pair_and_keeps_instructions_once() -> None:
     """Spec §12 #39."""
     payload = encode(big_history_request(), size_limit=400_000, overflow="trim")
     history = state(payload)["history"]
-    assert [list(h)[0] for h in history] == ["userInputMessage", "assistantResponseMessage"]
+    assert [next(iter(h)) for h in history] == ["userInputMessage", "assistantResponseMessage"]
     assert history[0]["userInputMessage"]["content"] == "System prompt\n\nrecent q"
     assert orjson.dumps(payload.body).decode().count("System prompt") == 1
     assert payload.warning is not None and "shortened" in payload.warning
