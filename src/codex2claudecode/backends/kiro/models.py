@@ -223,7 +223,7 @@ def _effort(request: ir.Request) -> str | None:
     thinking = request.thinking
     if thinking is not None and thinking.mode == "disabled":
         return None
-    if request.effort in ("none",):
+    if request.effort == "none":
         return None
     if request.effort is not None:
         return "low" if request.effort == "minimal" else request.effort

@@ -101,7 +101,9 @@ def _hygiene(turn: Turn, index: int, found: list[Finding]) -> Turn:
     text = _cap(clean_text(turn.text), "text", path, found)
     uses = tuple(dataclasses.replace(u, input=_clean_input(u.input)) for u in turn.tool_uses)
     results = tuple(_clean_result(r, path, found) for r in turn.tool_results)
-    if text != turn.text and len(text) <= MAX_TEXT_CHARS and turn.text.strip():
+    if turn.text and not turn.text.strip():
+        found.append(Finding("R12", "repaired", path, "whitespace-only text emptied"))
+    elif _BAD_CHARS.search(turn.text):
         found.append(Finding("R52", "repaired", path, "invalid characters removed from text"))
     if uses != turn.tool_uses:
         found.append(Finding("R22", "repaired", path, "empty keys or bad characters in input"))
