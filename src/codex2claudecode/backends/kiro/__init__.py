@@ -1,0 +1,1 @@
+"""The Kiro provider (Amazon Q Developer / CodeWhisperer behind the Kiro IDE's logins)."""
