@@ -17,6 +17,7 @@ from codex2claudecode.backends.kiro.accounts.credentials import (
     SOURCE_FIELDS,
     InvalidEntry,
     KiroCredentials,
+    entry_aliases,
     entry_credentials,
     entry_key,
     merged_entry,
@@ -343,7 +344,7 @@ class KiroAccountStore:
                 merged.pop(NEEDS_LOGIN, None)
                 managed.entries[index] = merged
             creds = self._credentials(managed, index)
-            managed.document["activeAccount"] = entry_key(managed.entries[index], index)
+            managed.document["activeAccount"] = _active_name(managed, index)
             write_token_file(managed)
             return creds
 
@@ -364,11 +365,10 @@ class KiroAccountStore:
             index = managed.find(selector)
             if index is None:
                 raise _unknown(managed, selector)
-            key = entry_key(managed.entries[index], index)
             managed.shape = "managed"
-            managed.document["activeAccount"] = key
+            managed.document["activeAccount"] = _active_name(managed, index)
             write_token_file(managed)
-            return key
+            return entry_key(managed.entries[index], index)
 
     def remove(self, selector: str) -> str:
         """Delete the account `selector` names from the managed file; returns its key. The IDE
@@ -397,8 +397,8 @@ class KiroAccountStore:
             del managed.entries[index]
             managed.shape = "managed"
             if was_active:
-                keys = managed.keys()
-                managed.document["activeAccount"] = keys[0] if keys else None
+                left = managed.entries
+                managed.document["activeAccount"] = _active_name(managed, 0) if left else None
             write_token_file(managed)
             return key
 
@@ -413,18 +413,42 @@ def _follow_rename(token_file: TokenFile, old_key: str, new_key: str) -> None:
         token_file.document["activeAccount"] = new_key
 
 
+def _active_name(token_file: TokenFile, index: int) -> str:
+    """The entry's key for `activeAccount`, unless an earlier entry shares it (social logins
+    share a profile ARN): then the first of its names that points at it alone."""
+    entry = token_file.entries[index]
+    key = entry_key(entry, index)
+    region = text(entry.get("region")) or "unknown"
+    names = (key, *(text(entry.get(f)) for f in ("label", "name", "email", "accountId")))
+    for name in (*names, f"{region}:account-{index + 1}"):
+        if name is not None and _names_only(token_file, name, index):
+            return name
+    return key
+
+
+def _names_only(token_file: TokenFile, name: str, index: int) -> bool:
+    return all(
+        (name in entry_aliases(entry, i)) == (i == index)
+        for i, entry in enumerate(token_file.entries)
+    )
+
+
 def _same_entry(entries: list[dict[str, object]], new: dict[str, object]) -> int | None:
+    ids = ("accountId", "email", "label", "name")
     slot = (text(new.get("sourceAuthFile")), text(new.get("sourceAccountKey")))
     for index, entry in enumerate(entries):
-        if slot[0] and slot == (
-            text(entry.get("sourceAuthFile")),
-            text(entry.get("sourceAccountKey")),
-        ):
-            return index
-        for name in ("accountId", "email", "label", "name", "refreshToken"):
+        for name in (*ids, "refreshToken"):
             value = text(new.get(name))
             if value is not None and value == text(entry.get(name)):
                 return index
+        # The same IDE login slot is the same account, unless a name says otherwise.
+        differs = any(
+            text(new.get(n)) and text(entry.get(n)) and text(new.get(n)) != text(entry.get(n))
+            for n in ids
+        )
+        linked = (text(entry.get("sourceAuthFile")), text(entry.get("sourceAccountKey")))
+        if slot[0] and not differs and slot == linked:
+            return index
     return None
 
 
