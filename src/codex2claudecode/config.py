@@ -10,6 +10,7 @@ import ipaddress
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -108,6 +109,9 @@ class Config:
     kiro_base_url: str | None = None
     kiro_auth_url: str | None = None
     kiro_oidc_url: str | None = None
+    kiro_profile_file: Path | None = None
+    """The Kiro IDE's profile.json (`{"arn": ...}`), the profile ARN of IdC and external-IdP
+    logins (KIRO_PROFILE_FILE; default in the IDE's globalStorage). None: not looked up."""
     kiro_payload_limit: int = DEFAULT_KIRO_PAYLOAD_LIMIT
     claude_config_dir: Path = field(default_factory=lambda: Path.home() / ".claude")
     proxies: Proxies = field(default_factory=Proxies)
@@ -212,6 +216,8 @@ class Config:
             kiro_base_url=_url(env, "KIRO_BASE_URL"),
             kiro_auth_url=_url(env, "KIRO_AUTH_URL"),
             kiro_oidc_url=_url(env, "KIRO_OIDC_URL"),
+            kiro_profile_file=_path(env.get("KIRO_PROFILE_FILE"), home)
+            or _kiro_profile_default(env, home),
             kiro_payload_limit=_payload_limit(env),
             claude_config_dir=_path(env.get("CLAUDE_CONFIG_DIR"), home) or home / ".claude",
             proxies=Proxies(
@@ -258,6 +264,17 @@ def _path(value: str | None, home: Path) -> Path | None:
     if value == "~" or value.startswith(("~/", "~\\")):
         return home / value[2:]
     return Path(value)
+
+
+def _kiro_profile_default(env: Mapping[str, str], home: Path) -> Path:
+    """Where the Kiro IDE (a VS Code build) keeps its agent's profile.json on this platform."""
+    if sys.platform == "win32":
+        base = _path(env.get("APPDATA"), home) or home / "AppData" / "Roaming"
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = _path(env.get("XDG_CONFIG_HOME"), home) or home / ".config"
+    return base / "Kiro" / "User" / "globalStorage" / "kiro.kiroagent" / "profile.json"
 
 
 def _env_any(env: Mapping[str, str], name: str) -> str | None:
