@@ -95,9 +95,10 @@ def test_non_stream_text_answer_and_upstream_request(env: Env, client: anthropic
     body = recorded.body
     assert body["model"] == "gpt-5.4"
     assert body["instructions"] == "Be brief."
-    assert body["reasoning"] == {"effort": "high", "summary": "auto"}
+    # No thinking asked for: no summary and no reasoning state (the suffix keeps its effort).
+    assert body["reasoning"] == {"effort": "high"}
     assert body["stream"] is True and body["store"] is False
-    assert body["include"] == ["reasoning.encrypted_content"]
+    assert "include" not in body
     assert body["prompt_cache_key"] == "sess-123"
     assert body["input"] == [
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
@@ -146,7 +147,10 @@ def test_stream_grammar_and_sdk_accumulation(env: Env, gateway: str) -> None:
     with (
         anthropic.Anthropic(base_url=gateway, api_key="x", max_retries=0) as client,
         client.messages.stream(
-            model="gpt-5.4", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
+            model="gpt-5.4",
+            max_tokens=100,
+            thinking={"type": "enabled", "budget_tokens": 1024},
+            messages=[{"role": "user", "content": "hi"}],
         ) as stream,
     ):
         final = stream.get_final_message()
@@ -266,6 +270,53 @@ def test_thinking_round_trip_restores_reasoning(env: Env, client: anthropic.Anth
     assert [i.get("type") for i in items].index("reasoning") < [i.get("type") for i in items].index(
         "function_call"
     )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    ("thinking", "reasoning", "blocks"),
+    [
+        (None, {"effort": "none"}, ["text"]),
+        ({"type": "disabled"}, {"effort": "none"}, ["text"]),
+        ({"type": "enabled", "budget_tokens": 2000}, {"effort": "low", "summary": "auto"}, None),
+        ({"type": "adaptive"}, {"effort": "medium", "summary": "auto"}, None),
+        ({"type": "adaptive", "display": "omitted"}, {"effort": "medium"}, None),
+    ],
+)
+def test_thinking_as_asked(
+    env: Env,
+    client: anthropic.Anthropic,
+    stream: bool,
+    thinking: dict[str, Any] | None,
+    reasoning: dict[str, str],
+    blocks: list[str] | None,
+) -> None:
+    """Issue 11.3: thinking blocks only when asked for; `display: omitted` keeps no text."""
+    # A backend that reasons and summarises whatever it was asked: the gateway decides.
+    env.fake.script(Reply(events=reasoning_answer("Planning", "Hi", encrypted_content="gAAAA-s")))
+    extra: dict[str, Any] = {} if thinking is None else {"thinking": thinking}
+    request: dict[str, Any] = {
+        "model": "gpt-5.4",
+        "max_tokens": 3000,
+        "messages": [{"role": "user", "content": "hi"}],
+        **extra,
+    }
+    if stream:
+        with client.messages.stream(**request) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.create(**request)
+    body = upstream_body(env)
+    assert body["reasoning"] == reasoning
+    assert ("include" in body) == (blocks is None)
+    if blocks is not None:
+        assert [b.type for b in message.content] == blocks
+        return
+    first, text = message.content
+    assert first.type == "thinking" and text.type == "text"
+    omitted = thinking is not None and thinking.get("display") == "omitted"
+    assert first.thinking == ("" if omitted else "Planning")
+    assert first.signature.startswith("c2cc-rs1-")
 
 
 def test_foreign_thinking_signature_is_dropped(env: Env, client: anthropic.Anthropic) -> None:

@@ -13,7 +13,7 @@ from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, RedactedThinkingBlock, ThinkingBlock
 from codex2claudecode.backends.codex.events import ResponsesDecoder, is_context_overflow
 from codex2claudecode.backends.codex.models import ResolvedModel
-from codex2claudecode.backends.codex.payload import encode_payload
+from codex2claudecode.backends.codex.payload import ReasoningShown, encode_payload
 from codex2claudecode.backends.codex.signature import pack_reasoning
 from codex2claudecode.backends.codex.sse import SSEParser
 from tests.fakes.responses_events import (
@@ -31,9 +31,11 @@ from tests.fakes.responses_events import (
 STARTED = ir.Started(response_id="resp_0001", model="gpt-5.4")
 
 
-def decode(events: list[Event], *, finish: bool = True) -> list[ir.Event]:
+def decode(
+    events: list[Event], *, finish: bool = True, reasoning: ReasoningShown = "summarized"
+) -> list[ir.Event]:
     """Upstream events -> SSE bytes -> parser -> decoder, checking the ir stream contract."""
-    parser, decoder = SSEParser(), ResponsesDecoder()
+    parser, decoder = SSEParser(), ResponsesDecoder(reasoning=reasoning)
     out: list[ir.Event] = []
     for name, data in parser.feed(encode_sse(events)) + parser.flush():
         out += decoder.feed(name, data)
@@ -168,6 +170,28 @@ def test_reasoning_without_summary_is_a_redacted_block() -> None:
 def test_reasoning_without_summary_or_state_is_dropped() -> None:
     events = ResponseScript().reasoning(encrypted_content=None).text("Hi").completed()
     assert decode(events)[1] == ir.TextStart()
+
+
+def test_reasoning_is_not_shown_when_thinking_is_off() -> None:
+    # Issue 11.3: even if the backend sends a summary and state unasked, no block comes back.
+    events = reasoning_answer("Plan: say hi", "Hi", encrypted_content="gAAAAenc")
+    assert decode(events, reasoning="off")[1:4] == [
+        ir.TextStart(),
+        ir.TextDelta("Hi"),
+        ir.TextEnd(),
+    ]
+
+
+def test_omitted_thinking_is_an_empty_block_with_its_signature() -> None:
+    events = reasoning_answer("Plan: say hi", "Hi", encrypted_content="gAAAAenc")
+    assert decode(events, reasoning="omitted")[1:5] == [
+        ir.ThinkingStart(),
+        ir.ThinkingEnd(signature=pack_reasoning("rs_0001", "gAAAAenc")),
+        ir.TextStart(),
+        ir.TextDelta("Hi"),
+    ]
+    stateless = ResponseScript().reasoning(encrypted_content=None).text("Hi").completed()
+    assert decode(stateless, reasoning="omitted")[1] == ir.TextStart()
 
 
 def test_unstreamed_summary_comes_from_the_finished_item() -> None:

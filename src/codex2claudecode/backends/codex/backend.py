@@ -17,7 +17,11 @@ from codex2claudecode import errors, ir
 from codex2claudecode.backends.codex.client import UpstreamReply
 from codex2claudecode.backends.codex.events import ResponsesDecoder
 from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS, resolve_model
-from codex2claudecode.backends.codex.payload import DEFAULT_INSTRUCTIONS, encode_payload
+from codex2claudecode.backends.codex.payload import (
+    DEFAULT_INSTRUCTIONS,
+    encode_payload,
+    reasoning_shown,
+)
 from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.tokens import count_text
@@ -79,7 +83,8 @@ class CodexBackend:
             try:
                 async with member.handle.client.open(body, session_id=session) as response:
                     decoder = ResponsesDecoder(
-                        on_rate_limits=self._accounts.rate_limit_events(member)
+                        on_rate_limits=self._accounts.rate_limit_events(member),
+                        reasoning=reasoning_shown(request),
                     )
                     stream = _Stream(response, decoder)
                     first = await stream.handshake(self._handshake_hold)

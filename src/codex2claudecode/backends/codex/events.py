@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import orjson
 
 from codex2claudecode import errors, ir
+from codex2claudecode.backends.codex.payload import ReasoningShown
 from codex2claudecode.backends.codex.signature import pack_reasoning
 
 _CONTEXT_OVERFLOW = re.compile(
@@ -48,11 +49,19 @@ class ResponsesDecoder:
 
     _handlers: ClassVar[dict[bytes, Handler]]
 
-    def __init__(self, *, on_rate_limits: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        on_rate_limits: Callable[[dict[str, Any]], None] | None = None,
+        reasoning: ReasoningShown = "summarized",
+    ) -> None:
         """
         Args:
             on_rate_limits: gets each `codex.rate_limits` event (protocols §5c), decoded.
+            reasoning: how reasoning reaches the client: summaries as thinking blocks,
+                thinking blocks without text (`omitted`), or nothing (`off`).
         """
+        self._reasoning = reasoning
         self.done = False
         """True once the response completed (or stopped incomplete); later events are ignored."""
         self._started = False
@@ -185,6 +194,11 @@ class ResponsesDecoder:
     def _reasoning_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
         item_id = item.get("id") or ""
         encrypted = item.get("encrypted_content") or ""
+        if self._reasoning != "summarized":
+            if self._reasoning == "omitted" and encrypted:
+                self._close(out)
+                out += [ir.ThinkingStart(), ir.ThinkingEnd(pack_reasoning(item_id, encrypted))]
+            return
         if self._open != "thinking" and item_id not in self._streamed:
             text = "\n\n".join(
                 part["text"] for part in item.get("summary") or () if part.get("text")
@@ -235,7 +249,7 @@ class ResponsesDecoder:
     def _summary_delta(self, data: bytes, out: list[ir.Event]) -> None:
         event = _loads(data)
         text = event.get("delta")
-        if not text:
+        if not text or self._reasoning != "summarized":
             return
         item_id = event.get("item_id") or ""
         if self._open != "thinking" or self._open_item != item_id:
