@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from codex2claudecode import ir
+from codex2claudecode.max_tokens import apply_max_tokens_to_batches
 from codex2claudecode.stop_sequences import apply_stop_sequences_to_batches
 
 
@@ -21,10 +22,11 @@ class Router:
         self.backend = backend
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
-        # Codex has no stop parameter: the gateway cuts the answer itself.
-        return apply_stop_sequences_to_batches(
+        # Codex has neither a stop nor an output limit parameter: the gateway cuts the answer.
+        stopped = apply_stop_sequences_to_batches(
             self.backend.generate(request), request.stop_sequences
         )
+        return apply_max_tokens_to_batches(stopped, request.max_tokens)
 
     def count_tokens(self, request: ir.Request) -> int:
         return self.backend.count_tokens(request)

@@ -436,6 +436,35 @@ def test_max_tokens_stop_reason(env: Env, client: anthropic.Anthropic) -> None:
     assert message.stop_reason == "max_tokens"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_max_tokens_cuts_the_answer(env: Env, gateway: str, stream: bool) -> None:
+    """Issue 11.4: `max_tokens: 1` gets one token and `max_tokens`, not a whole answer."""
+    answer = ["Hello", " there, this answer", " is much longer than one token."]
+    env.fake.script(Reply(events=text_answer(*answer), delay=0.01))
+    request: dict[str, Any] = {
+        "model": "gpt-5.4",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    if stream:
+        raw = httpx.post(f"{gateway}/v1/messages", json={**request, "stream": True}, timeout=10)
+        frames = check(raw.content)
+        deltas = [f[1]["delta"] for f in frames if f[0] == "content_block_delta"]
+        assert deltas == [{"type": "text_delta", "text": "Hello"}]
+        [final] = [f[1] for f in frames if f[0] == "message_delta"]
+        assert final["delta"]["stop_reason"] == "max_tokens"
+        assert final["usage"]["output_tokens"] == 1
+        assert frames[-1][0] == "message_stop"
+    else:
+        with anthropic.Anthropic(base_url=gateway, api_key="x", max_retries=0) as client:
+            message = client.messages.create(**request)
+        assert [b.type for b in message.content] == ["text"]
+        assert message.content[0].text == "Hello"
+        assert message.stop_reason == "max_tokens"
+        assert message.usage.output_tokens == 1
+    assert "max_output_tokens" not in upstream_body(env)
+
+
 # ------------------------------------------------------------------------------ errors
 
 
