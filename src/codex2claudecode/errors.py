@@ -41,10 +41,20 @@ class InvalidRequest(GatewayError):
 class ContextTooLong(InvalidRequest):
     """The conversation does not fit; clients such as Claude Code compact on this."""
 
-    def __init__(self, message: str, *, tokens: int | None = None, limit: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        tokens: int | None = None,
+        limit: int | None = None,
+        approximate: bool = False,
+    ):
         super().__init__(message)
         self.tokens = tokens
         self.limit = limit
+        self.approximate = approximate
+        """`tokens` is the gateway's own count (or raised to just above `limit`), not the
+        upstream's: say "about"."""
 
 
 class AuthenticationFailed(GatewayError):

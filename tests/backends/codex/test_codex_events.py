@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, RedactedThinkingBlock, ThinkingBlock
-from codex2claudecode.backends.codex.events import ResponsesDecoder, is_context_overflow
+from codex2claudecode.backends.codex.events import (
+    ResponsesDecoder,
+    context_too_long,
+    is_context_overflow,
+)
 from codex2claudecode.backends.codex.models import ResolvedModel
 from codex2claudecode.backends.codex.payload import ReasoningShown, encode_payload
 from codex2claudecode.backends.codex.signature import pack_reasoning
@@ -553,3 +557,24 @@ def test_any_response_is_well_formed_and_split_proof(
     assert len(calls) == sum(kind == "call" for kind, _ in items)
     if ending == "completed":
         assert whole[-1] == ir.Stop("tool_use" if calls else "end_turn")
+
+
+@pytest.mark.parametrize(
+    ("message", "numbers"),
+    [
+        (
+            "This model's maximum context length is 272000 tokens. However, your messages "
+            "resulted in 300,123 tokens. Please reduce the length of the messages.",
+            (300123, 272000),
+        ),
+        ("prompt is too long: 210118 tokens > 200000 maximum", (210118, 200000)),
+        ("Your input exceeds the context window of this model.", (None, None)),
+        ("maximum context length is 272000 tokens", (None, None)),
+    ],
+)
+def test_overflow_numbers_come_from_the_upstream_when_it_gives_them(
+    message: str, numbers: tuple[int | None, int | None]
+) -> None:
+    exc = context_too_long(message)
+    assert (exc.tokens, exc.limit) == numbers
+    assert not exc.approximate

@@ -113,6 +113,35 @@ def test_context_too_long_with_numbers_is_what_claude_code_compacts_on() -> None
 @pytest.mark.parametrize(
     ("exc", "message"),
     [
+        # Issue 11.5: a local count above the window is reported as such, "about".
+        (
+            errors.ContextTooLong("too long", tokens=280123, limit=272000, approximate=True),
+            "prompt is too long: about 280123 tokens > 272000 maximum",
+        ),
+        # A count raised to keep the shape says so, and what was really counted.
+        (
+            errors.ContextTooLong(
+                "Too long; the gateway counts about 22013 tokens",
+                tokens=272001,
+                limit=272000,
+                approximate=True,
+            ),
+            "prompt is too long: about 272001 tokens > 272000 maximum "
+            "(Too long; the gateway counts about 22013 tokens)",
+        ),
+    ],
+)
+def test_context_too_long_with_our_own_count(exc: errors.ContextTooLong, message: str) -> None:
+    _, _, body = render_error(exc, request_id="r")
+    rendered = json.loads(body)["error"]["message"]
+    assert rendered == message
+    match = CLAUDE_CODE_PTL.search(rendered)
+    assert match is not None and (int(match[1]), int(match[2])) == (exc.tokens, exc.limit)
+
+
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
         (
             errors.ContextTooLong("Your input exceeds the context window of this model."),
             "prompt is too long: Your input exceeds the context window of this model.",

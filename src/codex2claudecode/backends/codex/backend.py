@@ -106,11 +106,7 @@ class CodexBackend:
                 refusal = exc
             except errors.ContextTooLong as exc:
                 if exc.tokens is None:
-                    # Claude Code reads "N tokens > M maximum" to decide how much to compact,
-                    # so N must exceed M even when our local count comes out lower than the
-                    # upstream's.
-                    exc.tokens = max(self.count_tokens(request), CONTEXT_WINDOW + 1)
-                    exc.limit = CONTEXT_WINDOW
+                    _count_overflow(exc, self.count_tokens(request))
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises
         raise self._accounts.exhausted(refusal)
@@ -122,6 +118,20 @@ class CodexBackend:
     async def environments(self) -> UpstreamReply:
         """The active account's `wham/environments` answer, as the upstream gave it."""
         return await self._accounts.active_get(ENVIRONMENTS_PATH)
+
+
+def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
+    """Our own numbers for an overflow the upstream gave none for (issue 11.5).
+
+    Claude Code reads "N tokens > M maximum" to decide how much to compact, so N must exceed M:
+    a local count below the window (the upstream counts differently, or the window is smaller
+    for this model) is raised to just above it, and the real count is said too.
+    """
+    exc.limit = CONTEXT_WINDOW
+    exc.approximate = True
+    exc.tokens = max(counted, CONTEXT_WINDOW + 1)
+    if counted <= CONTEXT_WINDOW:
+        exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
 
 
 class _Stream:

@@ -27,6 +27,11 @@ _CONTEXT_OVERFLOW = re.compile(
 )
 """Messages that mean the prompt does not fit the model's window (spec §8.2)."""
 
+_DIGITS = r"\d[\d,]*"
+_TOKENS_OVER = re.compile(rf"(?P<tokens>{_DIGITS})\s*tokens?\s*>\s*(?P<limit>{_DIGITS})", re.I)
+_MAXIMUM = re.compile(rf"maximum context length is ({_DIGITS})", re.I)
+_RESULTED = re.compile(rf"(?:resulted in|requested) ({_DIGITS})", re.I)
+
 _RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded", "usage_limit_reached", "usage_not_included"})
 _OVERLOAD_CODES = frozenset({"server_is_overloaded", "slow_down"})
 
@@ -318,7 +323,7 @@ def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:
     code = error.get("code") or error.get("type")
     message = str(error.get("message") or "")
     if code == "context_length_exceeded":
-        return errors.ContextTooLong(message or "The conversation is too long for the model")
+        return context_too_long(message or "The conversation is too long for the model")
     if code in _RATE_LIMIT_CODES:
         resets = error.get("resets_in_seconds")
         return errors.RateLimited(
@@ -328,8 +333,29 @@ def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:
     if code in _OVERLOAD_CODES:
         return errors.UpstreamUnavailable(message or "The ChatGPT backend is overloaded")
     if message and is_context_overflow(message):
-        return errors.ContextTooLong(message)
+        return context_too_long(message)
     return errors.UpstreamFailed(message or "Upstream generation failed")
+
+
+def context_too_long(message: str) -> errors.ContextTooLong:
+    """The overflow error for an upstream message, with its token numbers when it gives them.
+
+    OpenAI words it "maximum context length is M tokens. However, your messages resulted in N
+    tokens"; Anthropic-style upstreams "N tokens > M maximum".
+    """
+    tokens = _TOKENS_OVER.search(message)
+    if tokens is not None:
+        return errors.ContextTooLong(
+            message, tokens=_number(tokens["tokens"]), limit=_number(tokens["limit"])
+        )
+    limit, used = _MAXIMUM.search(message), _RESULTED.search(message)
+    if limit is not None and used is not None:
+        return errors.ContextTooLong(message, tokens=_number(used[1]), limit=_number(limit[1]))
+    return errors.ContextTooLong(message)
+
+
+def _number(digits: str) -> int:
+    return int(digits.replace(",", ""))
 
 
 def is_context_overflow(message: str) -> bool:

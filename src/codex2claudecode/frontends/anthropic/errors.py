@@ -48,7 +48,12 @@ def error_message(exc: GatewayError) -> str:
     if not isinstance(exc, ContextTooLong):
         return exc.message
     if exc.tokens is not None and exc.limit is not None:
-        return f"{_PROMPT_TOO_LONG}: {exc.tokens} tokens > {exc.limit} maximum"
+        about = "about " if exc.approximate else ""
+        numbers = f"{_PROMPT_TOO_LONG}: {about}{exc.tokens} tokens > {exc.limit} maximum"
+        if exc.approximate and exc.tokens == exc.limit + 1:
+            # Raised to keep the shape Claude Code compacts on: say what was really counted.
+            return f"{numbers} ({exc.message})"
+        return numbers
     if exc.message.startswith(_PROMPT_TOO_LONG):
         return exc.message
     return f"{_PROMPT_TOO_LONG}: {exc.message}"
