@@ -76,9 +76,13 @@ class RequestTooLarge(GatewayError):
 class RateLimited(GatewayError):
     status: ClassVar[int] = 429
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int | None = None, resets_at: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.resets_at = resets_at
+        """When the limit lifts, in epoch seconds, if known."""
 
 
 class NoAccount(GatewayError):

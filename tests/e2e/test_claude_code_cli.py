@@ -356,3 +356,18 @@ def test_tool_search_loads_deferred_tools(claude: Claude, env: Env) -> None:
     assert "WebFetch" in [tool["name"] for tool in second["tools"]]
     [output] = items_of(second, "function_call_output")
     assert "WebFetch" in json.dumps(output["output"])
+
+
+def test_usage_limit_resetting_in_hours_stops_at_once(claude: Claude, env: Env) -> None:
+    """Issue 11.2: no ten retries over six minutes; the account and its reset, right away."""
+    limit = {
+        "type": "usage_limit_reached",
+        "message": "The usage limit has been reached",
+        "resets_in_seconds": 5 * 3600,
+    }
+    env.fake.responder = lambda request: Reply(status=429, body={"error": limit})
+    done = claude.run("-p", "say hello")
+    assert done.returncode == 1
+    assert [e.status for e in claude.messages] == [429]
+    assert "e2e@example.com" in done.stdout
+    assert "has reached its usage limit · resets " in done.stdout

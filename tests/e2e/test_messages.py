@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import anthropic
@@ -527,6 +528,50 @@ def test_usage_limit_429_keeps_retry_after(env: Env, client: anthropic.Anthropic
         )
     assert caught.value.response.headers["retry-after"] == "1234"
     assert caught.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+
+
+def limit_reply(resets_in_seconds: int) -> Reply:
+    error = {
+        "type": "usage_limit_reached",
+        "message": "The usage limit has been reached",
+        "plan_type": "plus",
+        "resets_in_seconds": resets_in_seconds,
+    }
+    return Reply(status=429, body={"error": error})
+
+
+def test_usage_limit_far_away_stops_the_client(env: Env, client: anthropic.Anthropic) -> None:
+    """Issue 11.2: a limit resetting in hours names the account and its reset, and tells the
+    client not to retry, as Anthropic's API tells a subscriber."""
+    env.fake.script(limit_reply(3 * 3600))
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        client.messages.create(
+            model="gpt-5.4", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+        )
+    headers = caught.value.response.headers
+    assert headers["x-should-retry"] == "false"
+    assert headers["anthropic-ratelimit-unified-status"] == "rejected"
+    reset = int(headers["anthropic-ratelimit-unified-reset"])
+    assert abs(reset - (time.time() + 3 * 3600)) < 60
+    message = caught.value.body["error"]["message"]  # type: ignore[index]
+    local = time.strftime("%I:%M%p", time.localtime(reset)).lstrip("0").lower()
+    assert message == (
+        f"The ChatGPT account e2e@example.com has reached its usage limit · resets {local}"
+    )
+
+
+def test_usage_limit_soon_is_left_to_the_client_to_retry(
+    env: Env, client: anthropic.Anthropic
+) -> None:
+    env.fake.script(limit_reply(30))
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        client.messages.create(
+            model="gpt-5.4", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+        )
+    headers = caught.value.response.headers
+    assert headers["retry-after"] == "30"
+    assert "x-should-retry" not in headers
+    assert "e2e@example.com" in caught.value.body["error"]["message"]  # type: ignore[index]
 
 
 def test_context_overflow_becomes_prompt_too_long(env: Env, client: anthropic.Anthropic) -> None:

@@ -197,3 +197,20 @@ def test_stream_error_frame_exact() -> None:
         b'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error",'
         b'"message":"prompt is too long: 3 tokens > 2 maximum"}}\n\n'
     )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "stops"),
+    [(30, False), (300, False), (301, True), (5 * 3600, True)],
+)
+def test_a_limit_far_away_tells_the_client_not_to_retry(retry_after: int, stops: bool) -> None:
+    exc = errors.RateLimited("limit", retry_after=retry_after, resets_at=1_800_000_000.0)
+    _, headers, _ = render_error(exc, request_id="r")
+    got = dict(headers)
+    assert got[b"retry-after"] == str(retry_after).encode()
+    if stops:
+        assert got[b"x-should-retry"] == b"false"
+        assert got[b"anthropic-ratelimit-unified-status"] == b"rejected"
+        assert got[b"anthropic-ratelimit-unified-reset"] == b"1800000000"
+    else:
+        assert b"x-should-retry" not in got

@@ -8,6 +8,7 @@ seen a byte (protocols §4 items 12-13).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 
 import aiohttp
@@ -44,8 +45,10 @@ class CodexBackend:
         tier_models: Mapping[str, str] | None = None,
         service_tier: Callable[[], str | None] = lambda: None,
         handshake_hold: float = HANDSHAKE_HOLD,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._accounts = accounts
+        self._clock = clock
         self._count_tokens = count_tokens
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
         self._service_tier = service_tier
@@ -78,7 +81,11 @@ class CodexBackend:
         body = self.encode(request)
         session = request.session_key
         refusal: errors.RateLimited | None = None
-        for member in self._accounts.choose(session):
+        try:
+            members = self._accounts.choose(session)
+        except errors.RateLimited as exc:
+            raise await self._limit_reached(exc) from None
+        for member in members:
             began = False
             try:
                 async with member.handle.client.open(body, session_id=session) as response:
@@ -109,7 +116,35 @@ class CodexBackend:
                     _count_overflow(exc, self.count_tokens(request))
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises
-        raise self._accounts.exhausted(refusal)
+        raise await self._limit_reached(self._accounts.exhausted(refusal))
+
+    async def _limit_reached(self, exc: errors.RateLimited) -> errors.RateLimited:
+        """The refusal as the user should read it: which account, and when it resets.
+
+        With a single account it is named by its e-mail (not its key, an opaque id) and the
+        reset is given in local time (issue 11.2).
+        """
+        if exc.retry_after is None:
+            return exc
+        now = self._clock()
+        resets_at = float(round(now + exc.retry_after))
+        members = self._accounts.pool.members
+        if len(members) != 1:
+            return errors.RateLimited(
+                f"{exc.message.rstrip('. ')} · resets {reset_time(resets_at, now)}",
+                retry_after=exc.retry_after,
+                resets_at=resets_at,
+            )
+        try:
+            email = (await members[0].handle.auth.credentials()).email
+        except errors.GatewayError:
+            email = None
+        return errors.RateLimited(
+            f"The ChatGPT account {email or members[0].key} has reached its usage limit "
+            f"· resets {reset_time(resets_at, now)}",
+            retry_after=exc.retry_after,
+            resets_at=resets_at,
+        )
 
     async def usage(self) -> UpstreamReply:
         """The active account's `wham/usage` answer, as the upstream gave it."""
@@ -132,6 +167,15 @@ def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
     exc.tokens = max(counted, CONTEXT_WINDOW + 1)
     if counted <= CONTEXT_WINDOW:
         exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
+
+
+def reset_time(epoch: float, now: float) -> str:
+    """`3:05pm`, or `Jan 5, 3:05pm` a day or more ahead: local time, as Claude Code words it."""
+    moment = time.localtime(epoch)
+    clock = time.strftime("%I:%M%p", moment).lstrip("0").lower()
+    if epoch - now < 20 * 3600:
+        return clock
+    return f"{time.strftime('%b', moment)} {moment.tm_mday}, {clock}"
 
 
 class _Stream:
