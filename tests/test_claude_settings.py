@@ -23,6 +23,7 @@ from codex2claudecode.claude_settings import (
     mask_secret,
     parse_draft,
 )
+from codex2claudecode.commands.claude_env import tier_models
 from codex2claudecode.config import Config
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and symlinks")
@@ -115,17 +116,19 @@ def test_mask_secret(secret: str, shown: str) -> None:
     assert mask_secret(secret) == shown
 
 
-def test_default_models_come_from_the_codex_tier_defaults_and_overrides() -> None:
-    assert default_models(Config()) == DEFAULTS
-    overridden = Config(model_overrides={"opus": "gpt-5.4_high", "haiku": "gpt-5.3-codex"})
-    assert default_models(overridden) == {
+def test_default_models_come_from_the_codex_tier_defaults_and_overrides(tmp_path: Path) -> None:
+    assert default_models(tier_models(Config(home=tmp_path))) == DEFAULTS
+    overridden = Config(
+        home=tmp_path, model_overrides={"opus": "gpt-5.4_high", "haiku": "gpt-5.3-codex"}
+    )
+    assert default_models(tier_models(overridden)) == {
         "ANTHROPIC_MODEL": "gpt-5.4_high",
         "ANTHROPIC_DEFAULT_OPUS_MODEL": "gpt-5.4_high",
         "ANTHROPIC_DEFAULT_SONNET_MODEL": "gpt-5.4",
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gpt-5.3-codex",
     }
     with pytest.raises(ClaudeSettingsError, match="kiro"):
-        default_models(Config(provider="kiro"))
+        tier_models(Config(home=tmp_path, provider="kiro"))
 
 
 DRAFT_CASES = [

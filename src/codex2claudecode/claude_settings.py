@@ -30,7 +30,6 @@ import orjson
 
 from codex2claudecode import json_edit
 from codex2claudecode.accounts.files import InvalidJSONFile, atomic_write, locked, read_json
-from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS
 from codex2claudecode.config import Config
 
 Scope = Literal["user", "project", "local"]
@@ -96,16 +95,10 @@ class ClaudeEnvDraft:
         return (BASE_URL, AUTH_TOKEN, *MODEL_KEYS, *extras)
 
 
-def default_models(config: Config) -> dict[str, str]:
-    """The model keys for the configured provider when the draft does not choose them."""
-    match config.provider:
-        case "codex" | None:
-            tiers = {**DEFAULT_TIER_MODELS, **config.model_overrides}
-        case "kiro":
-            raise ClaudeSettingsError("the kiro provider has no Claude model defaults yet")
-        case _:
-            assert_never(config.provider)
-    return {key: tiers[tier] for key, tier in MODEL_TIERS.items()}
+def default_models(tier_models: Mapping[str, str]) -> dict[str, str]:
+    """The model keys when the draft does not choose them, from the provider's tier models
+    (`opus`, `sonnet`, `haiku` -> a model the provider serves)."""
+    return {key: tier_models[tier] for key, tier in MODEL_TIERS.items()}
 
 
 def parse_draft(raw: Mapping[str, object], defaults: Mapping[str, str]) -> ClaudeEnvDraft:

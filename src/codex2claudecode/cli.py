@@ -7,16 +7,17 @@ import contextlib
 import logging
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codex2claudecode import __version__, errors
 from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN
-from codex2claudecode.config import Config, ConfigError
+from codex2claudecode.config import Config, ConfigError, Provider
 
 if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
     from codex2claudecode.http_client import SharedSession
+    from codex2claudecode.router import Router
 
 
 @dataclass
@@ -25,28 +26,33 @@ class Gateway:
 
     app: object
     http: SharedSession
+    router: Router
 
 
 def build_gateway(config: Config) -> Gateway:
-    """Wire config → accounts → backend → router → frontends → app."""
+    """Wire config → providers → router → frontends → app."""
     from codex2claudecode import tokens
-    from codex2claudecode.backends.codex.backend import CodexBackend
-    from codex2claudecode.backends.codex.pool import build_codex_pool
-    from codex2claudecode.fast_mode import FastMode
+    from codex2claudecode.backends.base import Backend, Providers
+    from codex2claudecode.backends.codex.factory import build_codex_backend
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
+    from codex2claudecode.frontends.models import model_routes
+    from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
+    from codex2claudecode.frontends.openai_responses.routes import ResponsesRoutes
     from codex2claudecode.http_client import SharedSession
+    from codex2claudecode.provider_config import chosen_provider
     from codex2claudecode.router import Router
     from codex2claudecode.server.app import create_app
     from codex2claudecode.server.usage_routes import usage_routes
 
     http = SharedSession()
-    backend = CodexBackend(
-        build_codex_pool(config, http, strategy=config.pool_strategy),
-        count_tokens=tokens.count_request_tokens,
-        tier_models=config.model_overrides,
-        service_tier=FastMode.from_config(config).service_tier,
-    )
-    router = Router(backend)
+
+    def codex() -> Backend:
+        return build_codex_backend(config, http)
+
+    factories: dict[Provider, Callable[[], Backend]] = {"codex": codex}
+    chosen = chosen_provider(config)
+    providers = Providers(factories, active=chosen if chosen in factories else "codex")
+    router = Router(providers)
     anthropic = AnthropicRoutes(
         router.generate,
         count_tokens=router.count_tokens,
@@ -54,10 +60,16 @@ def build_gateway(config: Config) -> Gateway:
         ping_interval=config.ping_interval,
     )
 
+    estimate, ping = tokens.estimate_request_tokens, config.ping_interval
+    responses = ResponsesRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
+    chat = ChatRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
     app = create_app(
-        config, anthropic, extra_routes=usage_routes(backend), on_shutdown=[http.close]
+        config,
+        [anthropic.dialect(), responses.dialect(), chat.dialect()],
+        extra_routes=[*usage_routes(router), *model_routes(router.models)],
+        on_shutdown=[providers.close, http.close],
     )
-    return Gateway(app=app, http=http)
+    return Gateway(app=app, http=http, router=router)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -160,7 +172,7 @@ def serve(config: Config) -> int:
 
 def account_summary(config: Config) -> tuple[str, str | None]:
     """Who requests will run as, and what is wrong if nobody: `(who, None)` or `("none", why)`."""
-    from codex2claudecode.accounts.codex_store import CodexAccountStore
+    from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 
     try:
         creds = CodexAccountStore.from_config(config).load()

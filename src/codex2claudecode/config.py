@@ -133,8 +133,18 @@ class Config:
 
     @property
     def state_dir(self) -> Path:
-        """Where the account-info, fast-mode and request-log files live (beside the auth file)."""
+        """Our state directory: provider choice, Claude env draft, request log."""
+        return self.home
+
+    @property
+    def codex_state_dir(self) -> Path:
+        """Where the Codex sidecar files live, beside the Codex accounts file (spec app §2):
+        `.account-info.json` and the fast-mode `.codex-config.json`."""
         return self.codex_auth_path.parent
+
+    @property
+    def provider_config_path(self) -> Path:
+        return self.home / "provider-config.json"
 
     @property
     def codex_responses_url(self) -> str:

@@ -148,6 +148,31 @@ class Request:
     session_key: str | None = None
     """Stable per client conversation; used for prompt caching and account affinity."""
     metadata: dict[str, str] = field(default_factory=dict)
+    reasoning_summary: Literal["auto", "concise", "detailed"] | None = None
+    """OpenAI `reasoning.summary`: how much reasoning summary the client wants to see."""
+    verbosity: Literal["low", "medium", "high"] | None = None
+    """OpenAI `text.verbosity`: how long the model's answer should be."""
+    include: tuple[str, ...] = ()
+    """OpenAI Responses `include` values, e.g. `reasoning.encrypted_content`."""
+    stream_usage: bool = False
+    """The client wants usage in its stream (Chat `stream_options.include_usage`)."""
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One model a client may ask for."""
+
+    id: str
+    display_name: str
+    created: int = 0
+    """Epoch seconds; 0 when the provider does not say."""
+    context_window: int | None = None
+    """Input tokens the model accepts; None when unknown."""
+    max_output_tokens: int | None = None
+    owned_by: str = ""
 
 
 # --------------------------------------------------------------------------- events

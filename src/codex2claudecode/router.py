@@ -1,32 +1,52 @@
 """Routes each request to the active provider and applies provider-independent steps.
 
-Frontends receive `Router.generate` as their `ir.Generate`; they never see a backend.
+Frontends receive `Router.generate` as their `ir.Generate`; they never see a backend. The
+active provider is read per request, so a switch takes effect on the next request while
+running streams finish on the backend they started on.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from codex2claudecode import ir
+from codex2claudecode.backends.base import (
+    AccountLimits,
+    Backend,
+    ModelInfo,
+    Providers,
+    UpstreamReply,
+)
 from codex2claudecode.max_tokens import apply_max_tokens_to_batches
 from codex2claudecode.stop_sequences import apply_stop_sequences_to_batches
 
 
-class Backend(Protocol):
-    def generate(self, request: ir.Request) -> ir.EventBatches: ...
-    def count_tokens(self, request: ir.Request) -> int: ...
-
-
 class Router:
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    def __init__(self, providers: Providers) -> None:
+        self.providers = providers
+
+    @property
+    def backend(self) -> Backend:
+        """The active provider's backend."""
+        return self.providers.active
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
-        # Codex has neither a stop nor an output limit parameter: the gateway cuts the answer.
+        # Neither upstream honours stop sequences or max_tokens as the client asks: the
+        # gateway cuts the answer itself.
         stopped = apply_stop_sequences_to_batches(
-            self.backend.generate(request), request.stop_sequences
+            self.providers.active.generate(request), request.stop_sequences
         )
         return apply_max_tokens_to_batches(stopped, request.max_tokens)
 
     def count_tokens(self, request: ir.Request) -> int:
-        return self.backend.count_tokens(request)
+        return self.providers.active.count_tokens(request)
+
+    async def models(self) -> list[ModelInfo]:
+        return await self.providers.active.models()
+
+    async def usage(self) -> UpstreamReply:
+        return await self.providers.active.usage()
+
+    async def environments(self) -> UpstreamReply:
+        return await self.providers.active.environments()
+
+    async def limits(self) -> list[AccountLimits]:
+        return await self.providers.active.limits()

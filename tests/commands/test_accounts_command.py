@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from codex2claudecode.accounts.account_summary import AccountSummary
-from codex2claudecode.accounts.codex_store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.commands import accounts
 from codex2claudecode.config import Config
 from tests.fakes.codex import FakeCodex

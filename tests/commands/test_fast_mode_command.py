@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from codex2claudecode.backends.codex.fast_mode import FastMode
 from codex2claudecode.commands import fast_mode
 from codex2claudecode.config import Config
-from codex2claudecode.fast_mode import FastMode
 
 
 def run(config: Config, *argv: str) -> int:

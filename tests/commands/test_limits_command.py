@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codex2claudecode.accounts.limits import Credits, Limit, Snapshot, Window
-from codex2claudecode.backends.codex.pool import AccountUsage
+from codex2claudecode.backends.base import AccountLimits
 from codex2claudecode.commands import limits
 from tests.fakes.wham import WhamReply, WhamUpstream, wham_upstream
 
@@ -22,7 +22,7 @@ def at(day: int, hour: int, minute: int = 0) -> float:
     return datetime(2026, 3, day, hour, minute, tzinfo=TZ).timestamp()
 
 
-def usage(snapshot: Snapshot | None, **fields: object) -> AccountUsage:
+def usage(snapshot: Snapshot | None, **fields: object) -> AccountLimits:
     values: dict[str, object] = {
         "key": "acct-1",
         "email": "me@example.com",
@@ -32,10 +32,10 @@ def usage(snapshot: Snapshot | None, **fields: object) -> AccountUsage:
         "problem": None,
     }
     values.update(fields)
-    return AccountUsage(**values)  # type: ignore[arg-type]
+    return AccountLimits(**values)  # type: ignore[arg-type]
 
 
-def render(*usages: AccountUsage) -> str:
+def render(*usages: AccountLimits) -> str:
     return limits.render(usages, now=NOW, tz=TZ, bar=("#", "."))
 
 

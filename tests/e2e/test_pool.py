@@ -14,6 +14,7 @@ import pytest
 
 from codex2claudecode import tokens
 from codex2claudecode.accounts.pool import Strategy
+from codex2claudecode.backends.base import Providers
 from codex2claudecode.backends.codex.backend import CodexBackend
 from codex2claudecode.backends.codex.pool import CodexPool
 from codex2claudecode.config import Config
@@ -119,14 +120,15 @@ def start_pool(env: Env) -> Iterator[PoolFactory]:
         config = Config.load(env.env(**extra))
         http = SharedSession()
         accounts = CodexPool(config, http, strategy=strategy, clock=clock, recheck_interval=0)
-        router = Router(CodexBackend(accounts, count_tokens=tokens.count_request_tokens))
+        backend = CodexBackend(accounts, count_tokens=tokens.count_request_tokens)
+        router = Router(Providers({"codex": lambda: backend}, active="codex"))
         routes = AnthropicRoutes(
             router.generate,
             count_tokens=router.count_tokens,
             estimate_tokens=tokens.estimate_request_tokens,
             ping_interval=config.ping_interval,
         )
-        cm = run_app(create_app(config, routes, on_shutdown=[http.close]))
+        cm = run_app(create_app(config, [routes.dialect()], on_shutdown=[http.close]))
         url = cm.__enter__()
         stack.append(cm)
         pool = Pool(env, url, clock, write_accounts(env))

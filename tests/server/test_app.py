@@ -6,16 +6,16 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import httpx
 import pytest
 from starlette.requests import Request
 
-from codex2claudecode import __version__
+from codex2claudecode import __version__, errors
 from codex2claudecode.asgi import BodyResponse
 from codex2claudecode.config import Config
-from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
+from codex2claudecode.frontends.anthropic.errors import render_error
+from codex2claudecode.frontends.dialect import Dialect, Route
 from codex2claudecode.server.app import create_app
 from tests.fakes.server import run_app
 from tests.server.conftest import PASSWORD, raw_request
@@ -135,6 +135,16 @@ class BrokenRoutes:
     async def count_tokens(self, request: Request) -> BodyResponse:
         return BodyResponse(200, b'{"input_tokens":1}')
 
+    def dialect(self) -> Dialect:
+        return Dialect(
+            "anthropic",
+            (
+                Route("POST", "/v1/messages", self.messages),
+                Route("POST", "/v1/messages/count_tokens", self.count_tokens),
+            ),
+            lambda exc, rid: render_error(exc, request_id=rid),
+        )
+
 
 class Records(logging.Handler):
     def __init__(self) -> None:
@@ -160,7 +170,7 @@ def test_a_handler_bug_is_a_500_without_traceback_logged_once(
     tmp_path: Path, logs: Records
 ) -> None:
     config = Config.load({"HOME": str(tmp_path)})
-    app = create_app(config, cast(AnthropicRoutes, BrokenRoutes()))
+    app = create_app(config, [BrokenRoutes().dialect()])
     with run_app(app) as url, httpx.Client(base_url=url) as client:
         r = client.post("/v1/messages", json={})
         message = assert_error(r, 500, "api_error")
@@ -195,7 +205,7 @@ def test_startup_and_shutdown_hooks_run_and_a_failing_hook_does_not_stop_the_res
     config = Config.load({"HOME": str(tmp_path)})
     app = create_app(
         config,
-        cast(AnthropicRoutes, BrokenRoutes()),
+        [BrokenRoutes().dialect()],
         on_startup=[start],
         on_shutdown=[broken_close, close],
     )
@@ -203,3 +213,35 @@ def test_startup_and_shutdown_hooks_run_and_a_failing_hook_does_not_stop_the_res
         assert ran == ["start"]
         assert httpx.get(url + "/health").status_code == 200
     assert ran == ["start", "broken", "close"]
+
+
+# ------------------------------------------------------------------------------ dialects
+
+
+def _plain_error(exc: Exception, rid: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    assert isinstance(exc, errors.GatewayError)
+    body = json.dumps({"error": {"message": exc.message, "kind": "other"}}).encode()
+    return exc.status, [(b"content-type", b"application/json")], body
+
+
+async def _other_endpoint(request: Request) -> BodyResponse:
+    return BodyResponse(200, b"{}")
+
+
+@pytest.mark.parametrize("password", [None, PASSWORD])
+def test_errors_follow_the_dialect_that_owns_the_path(tmp_path: Path, password: str | None) -> None:
+    other = Dialect(
+        "other", (Route("POST", "/v1/other", _other_endpoint),), _plain_error, ("/v1/other/",)
+    )
+    env = {"HOME": str(tmp_path), **({"API_PASSWORD": password} if password else {})}
+    app = create_app(Config.load(env), [BrokenRoutes().dialect(), other])
+    with run_app(app) as url, httpx.Client(base_url=url) as client:
+        missing = client.get("/v1/other/nothing")
+        wrong_method = client.get("/v1/other")
+        anthropic_404 = client.get("/v1/nothing")
+    if password:  # the password check answers first, in the path's dialect too
+        assert missing.status_code == wrong_method.status_code == 401
+    else:
+        assert (missing.status_code, wrong_method.status_code) == (404, 405)
+    assert missing.json()["error"]["kind"] == wrong_method.json()["error"]["kind"] == "other"
+    assert anthropic_404.json()["type"] == "error"

@@ -1,3 +1,3 @@
-"""Accounts: the credential files (ours and the Codex CLI's), sign-in flows, limits and the pool
-that picks an account per request. Provider-neutral pieces; the Codex HTTP calls live in
-`backends.codex`."""
+"""Accounts, provider-neutral: atomic credential files and locks, the pool that picks an account
+per request, limit snapshots, and the refresh discipline every provider's tokens follow. Each
+provider's own account stores and sign-in flows live with its backend (`backends.<provider>`)."""

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import aiohttp
 
-from codex2claudecode.accounts import jwt
-from codex2claudecode.accounts.account_summary import AccountSummary
-from codex2claudecode.accounts.codex_credentials import CodexCredentials, clean_token
-from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.accounts.limits import Snapshot
-from codex2claudecode.accounts.oauth import redeem_refresh_token
 from codex2claudecode.accounts.pool import wait_text
+from codex2claudecode.backends.codex.accounts import jwt
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials, clean_token
+from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.commands.limits import fetch_usage
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest

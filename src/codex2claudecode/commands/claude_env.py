@@ -6,9 +6,11 @@ import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import assert_never
 
 import orjson
 
+from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS
 from codex2claudecode.claude_settings import (
     API_KEY,
     AUTH_TOKEN,
@@ -26,6 +28,7 @@ from codex2claudecode.claude_settings import (
     plan_set,
 )
 from codex2claudecode.config import Config
+from codex2claudecode.provider_config import chosen_provider
 
 _SECRETS = frozenset({AUTH_TOKEN, API_KEY})
 _MODEL_FLAGS = {
@@ -39,6 +42,22 @@ _SCOPE_HELP = (
     "project: ./.claude/settings.json, shared with collaborators; "
     "local: ./.claude/settings.local.json, you only, in this project (default: user)"
 )
+
+
+def tier_models(config: Config) -> dict[str, str]:
+    """The active provider's model for each Claude tier, user overrides applied.
+
+    Raises:
+        ClaudeSettingsError: the provider has no Claude tier models.
+    """
+    provider = chosen_provider(config)
+    match provider:
+        case "codex":
+            return {**DEFAULT_TIER_MODELS, **config.model_overrides}
+        case "kiro":
+            raise ClaudeSettingsError("the kiro provider has no Claude model defaults yet")
+        case _:
+            assert_never(provider)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,7 +124,7 @@ def _model_choices(args: argparse.Namespace) -> dict[str, str]:
 def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping[str, str]) -> int:
     if config.port == 0:
         raise ClaudeSettingsError("claude-env set needs the gateway's fixed port, not --port 0")
-    defaults = default_models(config)
+    defaults = default_models(tier_models(config))
     draft = settings.load_draft(defaults)  # checks the draft before we record anything in it
     if models:
         settings.save_models(models)
@@ -132,7 +151,7 @@ def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping
 
 
 def _unset(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
-    draft = settings.load_draft(default_models(config))
+    draft = settings.load_draft(default_models(tier_models(config)))
     change = settings.unset(scope, draft, token=client_token(config.password))
     print(_heading(settings, scope))
     for key in change.removed:
@@ -144,7 +163,7 @@ def _unset(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
 
 
 def _show(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
-    draft = settings.load_draft(default_models(config))
+    draft = settings.load_draft(default_models(tier_models(config)))
     env = settings.read_env(scope)
     print(_heading(settings, scope))
     if env is None:

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from codex2claudecode.accounts.files import InvalidJSONFile
+from codex2claudecode.backends.codex.fast_mode import FastMode
 from codex2claudecode.config import Config
-from codex2claudecode.fast_mode import FastMode
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

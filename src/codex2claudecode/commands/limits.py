@@ -14,7 +14,8 @@ import orjson
 from codex2claudecode import errors
 from codex2claudecode.accounts.limits import Window
 from codex2claudecode.accounts.pool import wait_text
-from codex2claudecode.backends.codex.pool import AccountUsage, CodexPool
+from codex2claudecode.backends.base import AccountLimits
+from codex2claudecode.backends.codex.pool import CodexPool
 from codex2claudecode.config import Config
 from codex2claudecode.http_client import SharedSession
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 1 if any(u.problem for u in usages) else 0
 
 
-async def fetch_usage(config: Config) -> list[AccountUsage]:
+async def fetch_usage(config: Config) -> list[AccountLimits]:
     """Every account's limits, read at once.
 
     Raises:
@@ -66,7 +67,7 @@ async def fetch_usage(config: Config) -> list[AccountUsage]:
 
 
 def render(
-    usages: Sequence[AccountUsage],
+    usages: Sequence[AccountLimits],
     *,
     now: float,
     tz: tzinfo | None = None,
@@ -97,7 +98,7 @@ def render(
     return "\n\n".join(blocks)
 
 
-def _title(usage: AccountUsage) -> str:
+def _title(usage: AccountLimits) -> str:
     who = usage.email or usage.key
     title = f"{who} ({usage.plan})" if usage.plan else who
     if usage.email and usage.email != usage.key:

@@ -8,10 +8,17 @@ import sys
 
 import aiohttp
 
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
-from codex2claudecode.accounts.codex_store import CodexAccountStore
-from codex2claudecode.accounts.device_login import complete_device_login, request_device_code
-from codex2claudecode.accounts.login import DEFAULT_PORTS, BrowserLogin, open_in_browser
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.codex.accounts.device_login import (
+    complete_device_login,
+    request_device_code,
+)
+from codex2claudecode.backends.codex.accounts.login import (
+    DEFAULT_PORTS,
+    BrowserLogin,
+    open_in_browser,
+)
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.commands.accounts import added_message
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, NoAccount

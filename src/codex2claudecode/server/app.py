@@ -16,8 +16,7 @@ from starlette.routing import Route
 from codex2claudecode import __version__, errors
 from codex2claudecode.asgi import BodyResponse
 from codex2claudecode.config import Config
-from codex2claudecode.frontends.anthropic.errors import render_error
-from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes, request_id_of
+from codex2claudecode.frontends.dialect import Dialect, request_id_of
 from codex2claudecode.server.middleware import Gateway
 
 log = logging.getLogger("codex2claudecode.server")
@@ -27,13 +26,19 @@ Hook = Callable[[], Awaitable[None]]
 
 def create_app(
     config: Config,
-    anthropic: AnthropicRoutes,
+    dialects: Sequence[Dialect],
     *,
     extra_routes: Sequence[Route] = (),
     on_startup: list[Hook] | None = None,
     on_shutdown: list[Hook] | None = None,
 ) -> Gateway:
-    """Build the whole gateway app: `Gateway` middleware around Starlette routing."""
+    """Build the whole gateway app: `Gateway` middleware around Starlette routing.
+
+    Args:
+        dialects: the frontends; an error on a path goes out in the shape of the dialect that
+            owns the path, the first dialect's for paths nobody owns.
+    """
+    errors_in = _ErrorShapes(dialects)
 
     async def root(request: Request) -> BodyResponse:
         return BodyResponse(200, _root_body(config))
@@ -52,28 +57,29 @@ def create_app(
                 with contextlib.suppress(Exception):
                     await hook()
 
+    dialect_routes = [route for dialect in dialects for route in dialect.routes]
     routes = [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/health", health, methods=["GET", "HEAD"]),
-        Route("/v1/messages", anthropic.messages, methods=["POST"]),
-        Route("/v1/message", anthropic.messages, methods=["POST"]),
-        Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
+        *(Route(r.path, r.endpoint, methods=[r.method]) for r in dialect_routes),
         *extra_routes,
     ]
     # Starlette types handlers as returning its Response; any ASGI response works at runtime.
     handlers: dict[Any, Any] = {
-        404: _not_found,
-        405: _method_not_allowed,
-        errors.GatewayError: _gateway_error,
-        Exception: _unexpected,
+        404: errors_in.not_found,
+        405: errors_in.method_not_allowed,
+        errors.GatewayError: errors_in.gateway_error,
+        Exception: errors_in.unexpected,
     }
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
-    hot = {
-        ("POST", "/v1/messages"): anthropic.messages,
-        ("POST", "/v1/message"): anthropic.messages,
-        ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
-    }
-    return Gateway(app, password=config.password, hot_routes=hot, on_error=_on_error)
+    hot = {(r.method, r.path): r.endpoint for r in dialect_routes if r.hot}
+    return Gateway(
+        app,
+        password=config.password,
+        hot_routes=hot,
+        on_error=errors_in.any_error,
+        render_error=errors_in.render,
+    )
 
 
 def _root_body(config: Config) -> bytes:
@@ -94,38 +100,50 @@ def _root_body(config: Config) -> bytes:
     )
 
 
-def _error(request: Request, exc: errors.GatewayError) -> BodyResponse:
-    status, headers, body = render_error(exc, request_id=request_id_of(request))
-    return BodyResponse(status, body, headers)
+class _ErrorShapes:
+    """Renders errors in the dialect of the request's path."""
 
+    def __init__(self, dialects: Sequence[Dialect]) -> None:
+        if not dialects:
+            raise ValueError("the gateway needs at least one dialect")
+        self._dialects = tuple(dialects)
 
-async def _not_found(request: Request, exc: Any) -> BodyResponse:
-    return _error(request, errors.NotFound(f"Not found: {request.method} {request.url.path}"))
+    def render(
+        self, path: str, exc: errors.GatewayError, request_id: str
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        owner = next((d for d in self._dialects if d.owns(path)), self._dialects[0])
+        return owner.render_error(exc, request_id)
 
+    def _error(self, request: Request, exc: errors.GatewayError) -> BodyResponse:
+        status, headers, body = self.render(request.url.path, exc, request_id_of(request))
+        return BodyResponse(status, body, headers)
 
-async def _method_not_allowed(request: Request, exc: Any) -> BodyResponse:
-    err = errors.InvalidRequest(f"Method {request.method} is not allowed on {request.url.path}")
-    err.status = 405  # type: ignore[misc]  # per-instance status override
-    response = _error(request, err)
-    allow = (getattr(exc, "headers", None) or {}).get("Allow")
-    if allow:  # RFC 9110 §15.5.6: a 405 lists the methods the path does allow
-        response.headers = [*response.headers, (b"allow", allow.encode())]
-    return response
+    async def not_found(self, request: Request, exc: Any) -> BodyResponse:
+        message = f"Not found: {request.method} {request.url.path}"
+        return self._error(request, errors.NotFound(message))
 
+    async def method_not_allowed(self, request: Request, exc: Any) -> BodyResponse:
+        err = errors.InvalidRequest(f"Method {request.method} is not allowed on {request.url.path}")
+        err.status = 405  # type: ignore[misc]  # per-instance status override
+        response = self._error(request, err)
+        allow = (getattr(exc, "headers", None) or {}).get("Allow")
+        if allow:  # RFC 9110 §15.5.6: a 405 lists the methods the path does allow
+            response.headers = [*response.headers, (b"allow", allow.encode())]
+        return response
 
-async def _gateway_error(request: Request, exc: Exception) -> BodyResponse:
-    assert isinstance(exc, errors.GatewayError)
-    return _error(request, exc)
+    async def gateway_error(self, request: Request, exc: Exception) -> BodyResponse:
+        assert isinstance(exc, errors.GatewayError)
+        return self._error(request, exc)
 
+    async def any_error(self, request: Request, exc: Exception) -> BodyResponse:
+        if isinstance(exc, errors.GatewayError):
+            return self._error(request, exc)
+        return await self.unexpected(request, exc)
 
-async def _on_error(request: Request, exc: Exception) -> BodyResponse:
-    if isinstance(exc, errors.GatewayError):
-        return _error(request, exc)
-    return await _unexpected(request, exc)
-
-
-async def _unexpected(request: Request, exc: Exception) -> BodyResponse:
-    if isinstance(exc, asyncio.CancelledError):
-        raise exc
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _error(request, errors.GatewayError(f"internal error: {exc.__class__.__name__}"))
+    async def unexpected(self, request: Request, exc: Exception) -> BodyResponse:
+        if isinstance(exc, asyncio.CancelledError):
+            raise exc
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return self._error(
+            request, errors.GatewayError(f"internal error: {exc.__class__.__name__}")
+        )

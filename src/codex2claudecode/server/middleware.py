@@ -17,7 +17,6 @@ from starlette.requests import Request
 
 from codex2claudecode import errors
 from codex2claudecode.asgi import Message, Receive, Scope, Send
-from codex2claudecode.frontends.anthropic.errors import render_error
 
 log = logging.getLogger("codex2claudecode.http")
 
@@ -25,6 +24,8 @@ ASGIApp = Any  # an ASGI callable; Starlette's own alias is not exported for typ
 Endpoint = Callable[[Request], Awaitable[Any]]
 """A route handler: takes the request, returns an ASGI response."""
 ErrorHandler = Callable[[Request, Exception], Awaitable[Any]]
+ErrorShape = Callable[[str, errors.GatewayError, str], tuple[int, list[tuple[bytes, bytes]], bytes]]
+"""`(path, error, request id) -> (status, headers, body)` in the dialect of the path."""
 
 CORS_HEADERS = [
     (b"access-control-allow-origin", b"*"),
@@ -46,6 +47,7 @@ class Gateway:
         password: str | None,
         hot_routes: Mapping[tuple[str, str], Endpoint] | None = None,
         on_error: ErrorHandler | None = None,
+        render_error: ErrorShape,
     ) -> None:
         """
         Args:
@@ -54,7 +56,9 @@ class Gateway:
             hot_routes: (method, path) → endpoint, dispatched directly: the generation routes
                 skip the framework's routing and exception layers (about 40 µs a request).
             on_error: renders an exception a hot route raised.
+            render_error: renders the middleware's own refusals in the path's dialect.
         """
+        self._render_error = render_error
         self._app = app
         self._password = password.encode() if password else None
         self._hot = dict(hot_routes or {})
@@ -142,8 +146,8 @@ class Gateway:
             else "an API key is required: this gateway is protected by a password; send it as "
             "x-api-key or Authorization: Bearer"
         )
-        status, headers, body = render_error(
-            errors.AuthenticationFailed(message), request_id=request_id
+        status, headers, body = self._render_error(
+            scope["path"], errors.AuthenticationFailed(message), request_id
         )
         await _respond(send, status, body, headers)
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from codex2claudecode.asgi import BodyResponse, Headers
-from codex2claudecode.backends.codex.client import UpstreamReply
+from codex2claudecode.backends.base import UpstreamReply
 
 _DROPPED = frozenset(
     {

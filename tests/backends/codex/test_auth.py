@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from codex2claudecode.accounts.codex_store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.auth import CodexAuth
 from codex2claudecode.errors import (
     AuthenticationFailed,
@@ -247,7 +247,7 @@ CHILD = textwrap.dedent(
     import asyncio, sys, time
     from pathlib import Path
     import aiohttp
-    from codex2claudecode.accounts.codex_store import CodexAccountStore
+    from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
     from codex2claudecode.backends.codex.auth import CodexAuth
 
     managed, cli, token_url, go = sys.argv[1:5]

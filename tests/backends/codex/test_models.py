@@ -152,3 +152,16 @@ def test_effort_precedence(
 def test_lowest_effort_without_thinking(name: str, lowest: ir.Effort) -> None:
     assert resolve_model(name, effort=None, thinking=None) == ResolvedModel(name, lowest)
     assert lowest_effort(name) == lowest
+
+
+async def test_the_model_list_has_each_model_then_its_effort_variants() -> None:
+    from codex2claudecode.backends.codex.backend import CodexBackend
+    from codex2claudecode.backends.codex.models import CATALOG
+
+    backend = CodexBackend(None, count_tokens=len)  # type: ignore[arg-type]  # no account needed
+    listed = await backend.models()
+    ids = [m.id for m in listed]
+    assert ids[:5] == ["gpt-5.5", "gpt-5.5_low", "gpt-5.5_medium", "gpt-5.5_high", "gpt-5.5_xhigh"]
+    assert len(ids) == 5 * len(CATALOG) == len(set(ids))
+    assert listed[3].display_name == "GPT-5.5 high"
+    assert all(m.context_window == 272_000 and m.owned_by == "openai" for m in listed)

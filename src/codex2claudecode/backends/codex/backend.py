@@ -10,14 +10,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from typing import Final
 
 import aiohttp
 import orjson
 
 from codex2claudecode import errors, ir
-from codex2claudecode.backends.codex.client import UpstreamReply
+from codex2claudecode.backends.base import AccountLimits, ModelInfo, UpstreamReply
 from codex2claudecode.backends.codex.events import ResponsesDecoder
-from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS, resolve_model
+from codex2claudecode.backends.codex.models import (
+    CATALOG,
+    CATALOG_EFFORTS,
+    DEFAULT_TIER_MODELS,
+    resolve_model,
+)
 from codex2claudecode.backends.codex.payload import (
     DEFAULT_INSTRUCTIONS,
     encode_payload,
@@ -37,6 +43,10 @@ CONTEXT_WINDOW = 272_000
 
 
 class CodexBackend:
+    """The ChatGPT Codex backend (`backends.base.Backend`)."""
+
+    provider: Final = "codex"
+
     def __init__(
         self,
         accounts: CodexPool,
@@ -66,7 +76,7 @@ class CodexBackend:
         model = resolve_model(
             request.model,
             effort=request.effort,
-            thinking=request.thinking,
+            thinking=_thinking_asked(request),
             tier_models=self._tier_models,
         )
         payload = encode_payload(
@@ -146,13 +156,46 @@ class CodexBackend:
             resets_at=resets_at,
         )
 
+    async def models(self) -> list[ModelInfo]:
+        """The catalog, each model followed by its effort-suffix variants."""
+        listed = []
+        for model in CATALOG:
+            variants = [model.id, *(f"{model.id}_{effort}" for effort in CATALOG_EFFORTS)]
+            listed += [
+                ModelInfo(
+                    id=name,
+                    display_name=model.display_name + name[len(model.id) :].replace("_", " "),
+                    created=model.created,
+                    context_window=model.context_window,
+                    max_output_tokens=model.max_output_tokens,
+                    owned_by="openai",
+                )
+                for name in variants
+            ]
+        return listed
+
     async def usage(self) -> UpstreamReply:
         """The active account's `wham/usage` answer, as the upstream gave it."""
         return await self._accounts.active_get(USAGE_PATH)
 
+    async def limits(self) -> list[AccountLimits]:
+        """Every account's limits, from `wham/usage` at once."""
+        return await self._accounts.usage()
+
+    async def close(self) -> None:
+        """Let an in-flight token refresh finish, so its rotated token is saved."""
+        await self._accounts.settle()
+
     async def environments(self) -> UpstreamReply:
         """The active account's `wham/environments` answer, as the upstream gave it."""
         return await self._accounts.active_get(ENVIRONMENTS_PATH)
+
+
+def _thinking_asked(request: ir.Request) -> ir.Thinking | None:
+    """The client's thinking; an OpenAI client asking for reasoning summaries wants it on."""
+    if request.thinking is None and request.reasoning_summary is not None:
+        return ir.Thinking("adaptive")
+    return request.thinking
 
 
 def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:

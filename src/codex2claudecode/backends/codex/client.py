@@ -10,13 +10,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import aiohttp
 import orjson
 
 from codex2claudecode import __version__, errors
-from codex2claudecode.accounts.codex_credentials import CodexCredentials
+from codex2claudecode.backends.base import UpstreamReply
+from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.auth import CodexAuth
 from codex2claudecode.backends.codex.events import context_too_long, is_context_overflow
 from codex2claudecode.config import Config
@@ -33,15 +33,6 @@ def user_agent() -> str:
         f"{ORIGINATOR}/{CODEX_CLI_VERSION} ({system} {platform.release()}; {platform.machine()}) "
         f"codex2claudecode/{__version__}"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamReply:
-    """A whole (small) upstream answer, for passthrough routes."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
 
 
 class CodexClient:

@@ -118,3 +118,25 @@ def _thinking_effort(thinking: ir.Thinking) -> ir.Effort | None:
             if budget <= 4096:
                 return "low"
             return "medium" if budget <= 16384 else "high"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogModel:
+    id: str
+    display_name: str
+    created: int
+    """Epoch seconds of the release."""
+    context_window: int
+    max_output_tokens: int
+
+
+CATALOG: tuple[CatalogModel, ...] = (
+    CatalogModel("gpt-5.5", "GPT-5.5", 1777051893, 272_000, 128_000),
+    CatalogModel("gpt-5.4", "GPT-5.4", 1772668800, 272_000, 128_000),
+    CatalogModel("gpt-5.4-mini", "GPT-5.4 mini", 1773705600, 272_000, 128_000),
+    CatalogModel("gpt-5.3-codex", "GPT-5.3 Codex", 1764547200, 272_000, 128_000),
+)
+"""The Codex models clients can name, newest first (spec original-codex §7)."""
+
+CATALOG_EFFORTS: tuple[str, ...] = ("low", "medium", "high", "xhigh")
+"""The effort suffixes listed beside each model (`gpt-5.4_high`)."""

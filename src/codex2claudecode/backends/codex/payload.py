@@ -64,11 +64,14 @@ def encode_payload(
 
 def reasoning_shown(request: ir.Request) -> ReasoningShown:
     """How the client gets the model's reasoning: as summaries, as empty signed blocks
-    (`display: omitted`), or not at all (thinking absent or disabled, as the real API)."""
+    (`display: omitted`), or not at all (thinking absent or disabled, as the real API).
+
+    An OpenAI client asks with `reasoning.summary` instead of `thinking`.
+    """
     thinking = request.thinking
-    if thinking is None or not thinking.on:
-        return "off"
-    return thinking.display
+    if thinking is None:
+        return "off" if request.reasoning_summary is None else "summarized"
+    return thinking.display if thinking.on else "off"
 
 
 def _encode_input(messages: tuple[ir.Message, ...]) -> list[Item]:

@@ -19,12 +19,14 @@ import aiohttp
 import orjson
 
 from codex2claudecode import errors
-from codex2claudecode.accounts import limits
-from codex2claudecode.accounts.codex_store import CodexAccountStore
 from codex2claudecode.accounts.files import read_json, signature
+from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.pool import AccountPool, Member, Strategy
+from codex2claudecode.backends.base import AccountLimits, UpstreamReply
+from codex2claudecode.backends.codex import limits
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.auth import CodexAuth
-from codex2claudecode.backends.codex.client import CodexClient, UpstreamReply
+from codex2claudecode.backends.codex.client import CodexClient
 from codex2claudecode.config import Config
 
 USAGE_PATH = "wham/usage"
@@ -38,19 +40,6 @@ class CodexAccount:
     store: CodexAccountStore
     auth: CodexAuth
     client: CodexClient
-
-
-@dataclass(frozen=True, slots=True)
-class AccountUsage:
-    """One account's limits as `wham/usage` reports them, or why they could not be read."""
-
-    key: str
-    email: str | None
-    plan: str | None
-    active: bool
-    """The account `/usage` reports on, `manual` uses and new sessions start on."""
-    snapshot: limits.Snapshot | None
-    problem: str | None = None
 
 
 CodexMember = Member[CodexAccount]
@@ -139,7 +128,7 @@ class CodexPool:
             self._record_usage(member, reply)
         return reply
 
-    async def usage(self) -> list[AccountUsage]:
+    async def usage(self) -> list[AccountLimits]:
         """Every account's limits, fetched from `wham/usage` at once.
 
         Raises:
@@ -150,19 +139,19 @@ class CodexPool:
             raise self._problem or errors.NoAccount("No Codex account is configured.")
         return list(await asyncio.gather(*map(self._usage_of, self.pool.members)))
 
-    async def _usage_of(self, member: CodexMember) -> AccountUsage:
+    async def _usage_of(self, member: CodexMember) -> AccountLimits:
         active = member is self.pool.active
         try:
             creds = await member.handle.auth.credentials()
             reply = await member.handle.client.get(USAGE_PATH)
         except errors.GatewayError as exc:
-            return AccountUsage(member.key, None, None, active, None, problem=exc.message)
+            return AccountLimits(member.key, None, None, active, None, problem=exc.message)
         snapshot = self._record_usage(member, reply)
         plan = (snapshot.plan if snapshot else None) or creds.plan
         problem = None if snapshot else f"the usage endpoint answered HTTP {reply.status}"
-        return AccountUsage(member.key, creds.email, plan, active, snapshot, problem)
+        return AccountLimits(member.key, creds.email, plan, active, snapshot, problem)
 
-    def _record_usage(self, member: CodexMember, reply: UpstreamReply) -> limits.Snapshot | None:
+    def _record_usage(self, member: CodexMember, reply: UpstreamReply) -> Snapshot | None:
         if reply.status != 200:
             return None
         try:
@@ -174,6 +163,10 @@ class CodexPool:
         snapshot = limits.from_usage(body, now=self._clock())
         self.pool.observe(member, snapshot)
         return snapshot
+
+    async def settle(self) -> None:
+        """Wait for every account's in-flight token refresh."""
+        await asyncio.gather(*(member.handle.auth.settle() for member in self.pool.members))
 
     # ------------------------------------------------------------------ the accounts file
 

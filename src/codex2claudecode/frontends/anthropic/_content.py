@@ -13,7 +13,7 @@ import msgspec
 
 from codex2claudecode import ir
 from codex2claudecode.frontends.anthropic import _models as wire
-from codex2claudecode.frontends.anthropic._fields import FieldError, at, one_of
+from codex2claudecode.frontends.fields import FieldError, at, one_of
 
 _IMAGE_SOURCES = ("base64", "url")
 _DOCUMENT_SOURCES = ("base64", "url", "text", "content", "file")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
-from codex2claudecode.frontends.anthropic._fields import FieldError, one_of
+from codex2claudecode.frontends.fields import FieldError, one_of
 
 # --------------------------------------------------------------------------- content blocks
 

@@ -15,7 +15,7 @@ import orjson
 from codex2claudecode import errors, ir
 from codex2claudecode.frontends.anthropic import _models as wire
 from codex2claudecode.frontends.anthropic._content import texts, to_messages
-from codex2claudecode.frontends.anthropic._fields import FieldError, at
+from codex2claudecode.frontends.fields import FieldError, at
 
 # The billing header carries a per-request hash, so keeping it would defeat prompt caching; the
 # identity line would make a non-Claude model claim to be Claude Code (spec original-codex §3.2).

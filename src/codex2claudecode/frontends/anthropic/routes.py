@@ -7,35 +7,33 @@ failures become an SSE `error` event (the status line has already gone out).
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import orjson
 from starlette.requests import Request
 
 from codex2claudecode import errors, ir
-from codex2claudecode.accumulator import Accumulator
-from codex2claudecode.asgi import SSE_HEADERS, BodyResponse, EventStreamResponse
-from codex2claudecode.frontends.anthropic.errors import render_error, render_stream_error
+from codex2claudecode.asgi import BodyResponse, EventStreamResponse
+from codex2claudecode.frontends import pipeline
+from codex2claudecode.frontends.anthropic.errors import render_error
 from codex2claudecode.frontends.anthropic.request import parse_count_tokens, parse_messages
 from codex2claudecode.frontends.anthropic.response import render_message
 from codex2claudecode.frontends.anthropic.stream import SSERenderer
-
-log = logging.getLogger("codex2claudecode.anthropic")
+from codex2claudecode.frontends.dialect import Dialect, Route, request_id_of
 
 SESSION_HEADER = "x-claude-code-session-id"
-
-
-def request_id_of(request: Request) -> str:
-    state = request.scope.get("state") or {}
-    rid = state.get("request_id")
-    return rid if isinstance(rid, str) else "req_" + uuid.uuid4().hex[:24]
 
 
 def error_response(exc: errors.GatewayError, request_id: str) -> BodyResponse:
     status, headers, body = render_error(exc, request_id=request_id)
     return BodyResponse(status, body, headers)
+
+
+def _render_error(
+    exc: errors.GatewayError, request_id: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return render_error(exc, request_id=request_id)
 
 
 class AnthropicRoutes:
@@ -59,6 +57,18 @@ class AnthropicRoutes:
         self._estimate_tokens = estimate_tokens
         self._ping_interval = ping_interval
 
+    def dialect(self) -> Dialect:
+        """The routes and error shape of the Anthropic Messages API."""
+        return Dialect(
+            name="anthropic",
+            routes=(
+                Route("POST", "/v1/messages", self.messages),
+                Route("POST", "/v1/message", self.messages),
+                Route("POST", "/v1/messages/count_tokens", self.count_tokens),
+            ),
+            render_error=_render_error,
+        )
+
     async def messages(self, http: Request) -> BodyResponse | EventStreamResponse:
         request_id = request_id_of(http)
         try:
@@ -67,7 +77,7 @@ class AnthropicRoutes:
             )
             if request.stream:
                 return await self._stream(request, request_id)
-            return await self._complete(request, request_id)
+            return await self._complete(request)
         except errors.GatewayError as exc:
             return error_response(exc, request_id)
 
@@ -83,12 +93,8 @@ class AnthropicRoutes:
             return error_response(exc, request_id)
         return BodyResponse(200, orjson.dumps({"input_tokens": count}))
 
-    async def _complete(self, request: ir.Request, request_id: str) -> BodyResponse:
-        accumulator = Accumulator()
-        async for batch in self._generate(request):
-            for event in batch:
-                accumulator.add(event)
-        answer = accumulator.answer
+    async def _complete(self, request: ir.Request) -> BodyResponse:
+        answer = await pipeline.accumulate(self._generate, request)
         estimate = (
             0 if answer.usage.input_tokens else await asyncio.to_thread(self._count_tokens, request)
         )
@@ -101,37 +107,20 @@ class AnthropicRoutes:
         return BodyResponse(200, body, [(b"content-type", b"application/json")])
 
     async def _stream(self, request: ir.Request, request_id: str) -> EventStreamResponse:
-        batches = self._generate(request)
-        try:
-            first = await anext(batches)
-        except StopAsyncIteration:
-            raise errors.UpstreamFailed("the upstream ended the stream before it began") from None
-        response_id = next((e.response_id for e in first if isinstance(e, ir.Started)), "")
-        renderer = SSERenderer(
-            message_id=_message_id(response_id),
-            model=request.model,
-            input_tokens_estimate=self._estimate_tokens(request),
-        )
-        return EventStreamResponse(
-            b"".join(map(renderer.render, first)),
-            _render_rest(renderer, batches),
-            headers=[*SSE_HEADERS, (b"request-id", request_id.encode())],
-            ping=renderer.ping(),
+        def renderer_for(response_id: str) -> SSERenderer:
+            return SSERenderer(
+                message_id=_message_id(response_id),
+                model=request.model,
+                input_tokens_estimate=self._estimate_tokens(request),
+            )
+
+        return await pipeline.stream(
+            self._generate,
+            request,
+            renderer_for,
+            headers=[(b"request-id", request_id.encode())],
             ping_interval=self._ping_interval,
         )
-
-
-async def _render_rest(renderer: SSERenderer, batches: ir.EventBatches) -> AsyncIterator[bytes]:
-    try:
-        async for batch in batches:
-            yield b"".join(map(renderer.render, batch))
-    except errors.GatewayError as exc:
-        yield render_stream_error(exc)
-    except Exception as exc:  # a bug must still end the stream in-dialect, not hang it
-        log.exception("stream translation failed")
-        yield render_stream_error(errors.GatewayError(f"internal error: {exc.__class__.__name__}"))
-    finally:
-        await batches.aclose()  # type: ignore[attr-defined]  # async generators have aclose
 
 
 def _message_id(response_id: str) -> str:

@@ -1,0 +1,81 @@
+"""Stream or accumulate: the plumbing every frontend shares between `ir.Generate` and its
+renderer.
+
+An upstream refusal before the first event is raised (the route answers with an HTTP error);
+once the stream has begun, a failure becomes the dialect's in-band error and ends the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
+
+from codex2claudecode import errors, ir
+from codex2claudecode.accumulator import Accumulator, Answer
+from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers
+
+log = logging.getLogger("codex2claudecode.frontends")
+
+
+class StreamRenderer(Protocol):
+    """Renders one response's events into a dialect's stream bytes."""
+
+    def render(self, event: ir.Event) -> bytes: ...
+    def ping(self) -> bytes:
+        """A keep-alive frame for long upstream silences."""
+
+    def error(self, exc: errors.GatewayError) -> bytes:
+        """The in-band error that ends a stream which has already begun."""
+
+
+async def accumulate(generate: ir.Generate, request: ir.Request) -> Answer:
+    """The whole answer to `request`, for a non-streaming client."""
+    accumulator = Accumulator()
+    async for batch in generate(request):
+        for event in batch:
+            accumulator.add(event)
+    return accumulator.answer
+
+
+async def stream(
+    generate: ir.Generate,
+    request: ir.Request,
+    renderer_for: Callable[[str], StreamRenderer],
+    *,
+    headers: Headers,
+    ping_interval: float,
+) -> EventStreamResponse:
+    """A streaming response; waits for the first batch so a refusal is still an HTTP error.
+
+    Args:
+        renderer_for: builds the renderer from the upstream response id ("" if none came).
+        headers: extra response headers besides the event-stream ones.
+    """
+    batches = generate(request)
+    try:
+        first = await anext(batches)
+    except StopAsyncIteration:
+        raise errors.UpstreamFailed("the upstream ended the stream before it began") from None
+    response_id = next((e.response_id for e in first if isinstance(e, ir.Started)), "")
+    renderer = renderer_for(response_id)
+    return EventStreamResponse(
+        b"".join(map(renderer.render, first)),
+        _render_rest(renderer, batches),
+        headers=[*SSE_HEADERS, *headers],
+        ping=renderer.ping(),
+        ping_interval=ping_interval,
+    )
+
+
+async def _render_rest(renderer: StreamRenderer, batches: ir.EventBatches) -> AsyncIterator[bytes]:
+    try:
+        async for batch in batches:
+            yield b"".join(map(renderer.render, batch))
+    except errors.GatewayError as exc:
+        yield renderer.error(exc)
+    except Exception as exc:  # a bug must still end the stream in-dialect, not hang it
+        log.exception("stream translation failed")
+        yield renderer.error(errors.GatewayError(f"internal error: {exc.__class__.__name__}"))
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]  # async generators have aclose
