@@ -121,6 +121,13 @@ class OutputFormat:
 class Thinking:
     mode: Literal["enabled", "adaptive", "disabled"]
     budget_tokens: int | None = None
+    display: Literal["summarized", "omitted"] = "summarized"
+    """`omitted`: thinking blocks come back with empty text, their signature kept."""
+
+    @property
+    def on(self) -> bool:
+        """Whether the client asked for thinking (blocks may come back)."""
+        return self.mode != "disabled"
 
 
 @dataclass(frozen=True, slots=True)
