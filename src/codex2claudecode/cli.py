@@ -34,6 +34,7 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode import tokens
     from codex2claudecode.backends.base import Backend, Providers
     from codex2claudecode.backends.codex.factory import build_codex_backend
+    from codex2claudecode.backends.kiro.factory import build_kiro_backend
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
     from codex2claudecode.frontends.models import model_routes
     from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
@@ -49,9 +50,11 @@ def build_gateway(config: Config) -> Gateway:
     def codex() -> Backend:
         return build_codex_backend(config, http)
 
-    factories: dict[Provider, Callable[[], Backend]] = {"codex": codex}
-    chosen = chosen_provider(config)
-    providers = Providers(factories, active=chosen if chosen in factories else "codex")
+    def kiro() -> Backend:
+        return build_kiro_backend(config, http)
+
+    factories: dict[Provider, Callable[[], Backend]] = {"codex": codex, "kiro": kiro}
+    providers = Providers(factories, active=chosen_provider(config))
     router = Router(providers)
     anthropic = AnthropicRoutes(
         router.generate,
@@ -142,9 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.func is not None:
         code: int = args.func(args, config)
         return code
-    if config.provider == "kiro":
-        print("codex2claudecode: the kiro provider is not available yet", file=sys.stderr)
-        return 2
     return serve(config)
 
 

@@ -113,6 +113,9 @@ class Config:
     """The Kiro IDE's profile.json (`{"arn": ...}`), the profile ARN of IdC and external-IdP
     logins (KIRO_PROFILE_FILE; default in the IDE's globalStorage). None: not looked up."""
     kiro_payload_limit: int = DEFAULT_KIRO_PAYLOAD_LIMIT
+    kiro_first_token_timeout: float = 20.0
+    """Seconds Kiro may take to send the first byte before the request is sent again."""
+    kiro_first_token_retries: int = 1
     claude_config_dir: Path = field(default_factory=lambda: Path.home() / ".claude")
     proxies: Proxies = field(default_factory=Proxies)
     log_body: bool = True
@@ -219,6 +222,10 @@ class Config:
             kiro_profile_file=_path(env.get("KIRO_PROFILE_FILE"), home)
             or _kiro_profile_default(env, home),
             kiro_payload_limit=_payload_limit(env),
+            kiro_first_token_timeout=_seconds_from_ms(env, "KIRO_FIRST_TOKEN_TIMEOUT_MS")
+            if env.get("KIRO_FIRST_TOKEN_TIMEOUT_MS")
+            else 20.0,
+            kiro_first_token_retries=_count(env, "KIRO_FIRST_TOKEN_MAX_RETRIES", 1),
             claude_config_dir=_path(env.get("CLAUDE_CONFIG_DIR"), home) or home / ".claude",
             proxies=Proxies(
                 https=_proxy(env, "HTTPS_PROXY") or _proxy(env, "ALL_PROXY"),
@@ -380,6 +387,19 @@ def _pool_strategy(value: str | None) -> PoolStrategy:
     raise ConfigError(
         f"CODEX_POOL_STRATEGY must be one of {', '.join(POOL_STRATEGIES)}, got {value!r}"
     )
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return value
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

@@ -156,6 +156,9 @@ class Request:
     """OpenAI Responses `include` values, e.g. `reasoning.encrypted_content`."""
     stream_usage: bool = False
     """The client wants usage in its stream (Chat `stream_options.include_usage`)."""
+    on_overflow: Literal["error", "trim"] = "error"
+    """Over a provider's size limit: answer the context-overflow error (Claude Code compacts
+    on it), or drop the oldest turns with a warning (clients that cannot compact)."""
 
 
 # --------------------------------------------------------------------------- models

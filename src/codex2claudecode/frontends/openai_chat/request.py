@@ -83,6 +83,7 @@ def _request(body: wire.Request) -> ir.Request:
         metadata=body.metadata or {},
         verbosity=body.verbosity,
         stream_usage=bool(body.stream and options.include_usage),
+        on_overflow="trim",
     )
 
 

@@ -69,6 +69,7 @@ def _request(body: wire.Request, session_header: str | None) -> ir.Request:
         reasoning_summary=reasoning.summary or reasoning.generate_summary,
         verbosity=text.verbosity,
         include=tuple(body.include or ()),
+        on_overflow="trim",
     )
 
 
