@@ -32,6 +32,12 @@ MAX_PENDING = 50_000
 """Records waiting for the writer beyond this are dropped, oldest first (a stuck disk)."""
 _REDACT_MARGIN = 4096
 """Bytes past the cap still redacted, so a secret cut by the cap is caught whole."""
+_YIELD_SECONDS = 0.0
+"""Slept between redaction passes and rows, so the event loop gets the GIL back promptly."""
+
+
+def _yield_gil() -> None:
+    time.sleep(_YIELD_SECONDS)
 
 
 class _Unusable(Exception):
@@ -171,7 +177,10 @@ class RequestLog:
             except (sqlite3.Error, OSError, _Unusable) as exc:
                 self._fail(exc, len(batch))
                 return
-        rows = [_row(record, self._body_limit) for record in batch]
+        rows = []
+        for record in batch:
+            rows.append(_row(record, self._body_limit))
+            _yield_gil()
         try:
             if rows:
                 conn.execute("BEGIN IMMEDIATE")
@@ -296,7 +305,7 @@ def _body(body: bytes | None, size: int, limit: int) -> tuple[str | None, bool]:
     """Redacted text of at most `limit` characters, and whether anything was cut."""
     if not body or not limit:
         return None, False
-    text = redact_body(body[: limit + _REDACT_MARGIN])
+    text = redact_body(body[: limit + _REDACT_MARGIN], _yield_gil)
     return text[:limit], size > limit or len(text) > limit
 
 
