@@ -36,6 +36,7 @@ SK = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv"
         ("grant_type=refresh_token&refresh_token=form-secret&x=1", "form-secret"),
         ("/v1/messages?api_key=query-secret", "query-secret"),
         ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
+        ("authorization: bearer lower-case-token", "lower-case-token"),
         (f"the token is {JWT} ok", JWT),
         (f"cut JWT {JWT[:20]}", JWT[:20]),
         (f"key {SK} in prose", SK),
@@ -56,6 +57,8 @@ def test_secrets_are_replaced(text: str, secret: str) -> None:
         '{"type":"text","text":"tokens are counted per request"}',
         "/v1/messages/count_tokens",
         "req_0123456789abcdef01234567",
+        "the bearer of bad news; Bearer tokens are short-lived",
+        "sha256 446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
     ],
 )
 def test_ordinary_text_is_kept(text: str) -> None:

@@ -80,6 +80,14 @@ def test_close_writes_what_is_pending(db: Path) -> None:
     assert ids(db) == ["last"]
 
 
+def test_a_closed_log_still_takes_records_without_complaint(db: Path) -> None:
+    log = RequestLog(db, flush_interval=3600.0)
+    log.close()
+    log.submit(make_record(log, id="late"))  # a request finishing during shutdown
+    assert not log.flush()
+    assert not db.exists()
+
+
 def test_every_fact_is_stored(db: Path, open_logs: list[RequestLog]) -> None:
     log = new_log(open_logs, db)
     record = make_record(

@@ -136,10 +136,14 @@ class RequestRecord:
 
     @property
     def response_body(self) -> bytes | None:
-        """The kept response bytes (up to `body_limit`), or None if none were kept."""
+        """The kept response bytes, or None if none were kept.
+
+        Whole chunks are kept until `body_limit` is reached, so this may run past the limit by
+        part of a chunk: the writer redacts that much before it cuts at the limit.
+        """
         if not self._response_chunks:
             return None
-        return b"".join(self._response_chunks)[: self.body_limit]
+        return b"".join(self._response_chunks)
 
     @property
     def response_size(self) -> int:
