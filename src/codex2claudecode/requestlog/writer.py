@@ -19,25 +19,21 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import orjson
-
 from codex2claudecode.config import Config
 from codex2claudecode.requestlog.record import DEFAULT_BODY_LIMIT, RequestRecord
-from codex2claudecode.requestlog.redact import redact_body, redact_headers, redact_text
+from codex2claudecode.requestlog.rows import to_row
 from codex2claudecode.requestlog.schema import CREATE, INSERT, SCHEMA_VERSION
 
 log = logging.getLogger("codex2claudecode.requestlog")
 
 MAX_PENDING = 50_000
 """Records waiting for the writer beyond this are dropped, oldest first (a stuck disk)."""
-_REDACT_MARGIN = 4096
-"""Bytes past the cap still redacted, so a secret cut by the cap is caught whole."""
-_YIELD_SECONDS = 0.0
-"""Slept between redaction passes and rows, so the event loop gets the GIL back promptly."""
 
 
 def _yield_gil() -> None:
-    time.sleep(_YIELD_SECONDS)
+    # A sleep releases the GIL: the event loop waiting for it gets it now, not after the
+    # interpreter's 5 ms switch interval.
+    time.sleep(0)
 
 
 class _Unusable(Exception):
@@ -179,7 +175,7 @@ class RequestLog:
                 return
         rows = []
         for record in batch:
-            rows.append(_row(record, self._body_limit))
+            rows.append(to_row(record, self._body_limit, _yield_gil))
             _yield_gil()
         try:
             if rows:
@@ -265,51 +261,3 @@ def _migrate(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-
-
-def _row(record: RequestRecord, limit: int) -> tuple[object, ...]:
-    request_body, request_cut = _body(record.request_body, len(record.request_body or b""), limit)
-    response_body, response_cut = _body(record.response_body, record.response_size, limit)
-    return (
-        record.id,
-        record.started_at,
-        record.dialect,
-        record.method,
-        redact_text(record.path),
-        record.model_requested,
-        record.model_used,
-        record.provider,
-        record.account,
-        record.status,
-        record.upstream_status,
-        redact_text(record.upstream_url) if record.upstream_url else None,
-        record.upstream_request_id,
-        record.duration_ms,
-        record.ttfb_ms,
-        record.input_tokens,
-        record.cached_tokens,
-        record.output_tokens,
-        record.reasoning_tokens,
-        record.stop_reason,
-        redact_text(record.error) if record.error else None,
-        _headers(record.request_headers),
-        _headers(record.response_headers),
-        request_body,
-        request_cut,
-        response_body,
-        response_cut,
-    )
-
-
-def _body(body: bytes | None, size: int, limit: int) -> tuple[str | None, bool]:
-    """Redacted text of at most `limit` characters, and whether anything was cut."""
-    if not body or not limit:
-        return None, False
-    text = redact_body(body[: limit + _REDACT_MARGIN], _yield_gil)
-    return text[:limit], size > limit or len(text) > limit
-
-
-def _headers(headers: Sequence[tuple[bytes, bytes]] | None) -> str | None:
-    if headers is None:
-        return None
-    return orjson.dumps(redact_headers(headers)).decode()
