@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from codex2claudecode.requestlog.rows import to_row
 from codex2claudecode.requestlog.schema import COLUMNS
 from tests.requestlog.records import make_record
 
 
-def row_of(**overrides: object) -> dict[str, object]:
+def row_of(**overrides: Any) -> dict[str, object]:
     record = make_record(**overrides)
     return dict(zip(COLUMNS, to_row(record, 64), strict=True))
 
