@@ -114,9 +114,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Any]:
-    from codex2claudecode.commands import accounts, claude_env, fast_mode, limits, login
+    from codex2claudecode.commands import accounts, claude_env, fast_mode, limits, login, logs
 
-    return [login, accounts, limits, fast_mode, claude_env]
+    return [login, accounts, limits, fast_mode, claude_env, logs]
 
 
 def _port(value: str) -> int:

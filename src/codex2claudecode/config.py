@@ -29,6 +29,8 @@ DEFAULT_KIRO_REGION = "us-east-1"
 DEFAULT_KIRO_PAYLOAD_LIMIT = 1_200_000
 DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
 DEFAULT_PING_INTERVAL = 10.0
+DEFAULT_REQUEST_LOG_MAX_ROWS = 10_000
+DEFAULT_REQUEST_LOG_MAX_DAYS = 7.0
 
 
 class ConfigError(ValueError):
@@ -127,6 +129,10 @@ class Config:
     """How requests pick among several Codex accounts (CODEX_POOL_STRATEGY)."""
     model_overrides: Mapping[str, str] = field(default_factory=dict)
     """Claude tier (`opus`, `sonnet`, `haiku`) -> GPT model, from CODEX_{TIER}_MODEL."""
+    request_log_max_rows: int = DEFAULT_REQUEST_LOG_MAX_ROWS
+    """The request log keeps at most this many requests (REQUEST_LOG_MAX_ROWS)."""
+    request_log_max_days: float = DEFAULT_REQUEST_LOG_MAX_DAYS
+    """The request log forgets requests older than this many days (REQUEST_LOG_MAX_DAYS)."""
 
     # ------------------------------------------------------------------ derived paths
 
@@ -152,6 +158,11 @@ class Config:
     @property
     def provider_config_path(self) -> Path:
         return self.home / "provider-config.json"
+
+    @property
+    def request_log_path(self) -> Path:
+        """The SQLite request log (`requests.db` in the state directory)."""
+        return self.state_dir / "requests.db"
 
     @property
     def codex_responses_url(self) -> str:
@@ -245,6 +256,12 @@ class Config:
                 for tier in ("opus", "sonnet", "haiku")
                 if env.get(f"CODEX_{tier.upper()}_MODEL")
             },
+            request_log_max_rows=int(
+                _positive(env, "REQUEST_LOG_MAX_ROWS", DEFAULT_REQUEST_LOG_MAX_ROWS, whole=True)
+            ),
+            request_log_max_days=_positive(
+                env, "REQUEST_LOG_MAX_DAYS", DEFAULT_REQUEST_LOG_MAX_DAYS
+            ),
         )
         if not cfg.is_loopback and not cfg.password:
             raise ConfigError(
@@ -410,6 +427,20 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         return max(0.0, float(raw))
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    kind = "whole number" if whole else "number"
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value < math.inf:
+        raise ConfigError(f"{name} must be a positive {kind}, got {raw!r}")
+    return value
 
 
 def _is_loopback_host(host: str) -> bool:
