@@ -22,6 +22,10 @@ from typing import ClassVar
 
 class GatewayError(Exception):
     status: ClassVar[int] = 500
+    account: str | None = None
+    """The account the upstream refused with, when one was used (for the request log)."""
+    upstream_status: int | None = None
+    """The upstream's HTTP status, when it answered one (for the request log)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)

@@ -84,7 +84,9 @@ class CodexClient:
                 detail = b""
             finally:
                 response.release()
-            raise upstream_error(response.status, response.headers, detail)
+            error = upstream_error(response.status, response.headers, detail)
+            error.upstream_status = response.status
+            raise error
         try:
             yield response
         finally:
