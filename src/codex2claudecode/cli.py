@@ -144,14 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(config: Config) -> int:
     """Run the gateway in the foreground until interrupted."""
-    from codex2claudecode.server.run import PortInUse, bind, bound_port, server_for
+    from codex2claudecode.server.run import BindError, bind, bound_port, server_for
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
     )
     try:
         sock = bind(config.host, config.port)
-    except PortInUse as exc:
+    except BindError as exc:
         print(f"codex2claudecode: {exc}", file=sys.stderr)
         return 1
     port = bound_port(sock)
