@@ -15,6 +15,7 @@ import threading
 import time
 
 STARTUP_TIMEOUT = 10.0
+BANNER_END = "Press Ctrl+C to stop."
 MESSAGE = {"model": "gpt-5.4", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 
 
@@ -57,7 +58,7 @@ class Launched:
     def _read_banner(self) -> str:
         lines: list[str] = []
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not any("export ANTHROPIC_AUTH_TOKEN" in line for line in lines):
+        while not any(line.startswith(BANNER_END) for line in lines):
             try:
                 line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
             except queue.Empty:
@@ -69,11 +70,6 @@ class Launched:
                     f"exited {self.process.returncode}: {self.process.stderr.read()}"
                 )
             lines.append(line)
-        # The warning about a missing account comes right after the exports.
-        while (line := self._next_line(0.05)) is not None:
-            lines.append(line)
-            if line.startswith("  The gateway picks up"):
-                break
         return "".join(lines)
 
     def _next_line(self, timeout: float) -> str | None:

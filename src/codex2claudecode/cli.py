@@ -9,11 +9,14 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex2claudecode import __version__, errors
-from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN
-from codex2claudecode.config import Config, ConfigError, Provider
+from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN, gateway_base_url
+from codex2claudecode.commands.gateway_flags import add_gateway_flags
+from codex2claudecode.commands.invocation import NAME, Localized, command_prefix
+from codex2claudecode.config import DEFAULT_HOST, DEFAULT_PORT, Config, ConfigError, Provider
 
 if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
     from codex2claudecode.http_client import SharedSession
@@ -66,34 +69,20 @@ def build_gateway(config: Config) -> Gateway:
     return Gateway(app=app, http=http, router=router)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prefix: str = NAME) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="codex2claudecode",
-        description=(
-            "A local gateway that lets Claude Code (and OpenAI-SDK clients) run on your "
-            "ChatGPT/Codex subscription."
-        ),
+        prog=NAME,
+        description=DESCRIPTION,
+        epilog=_epilog(prefix),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--headless", action="store_true", help=HEADLESS_HELP)
+    add_gateway_flags(parser, suppress=False)
     parser.add_argument(
-        "--headless", action="store_true", help="run the server only, logging to stdout (no TUI)"
-    )
-    parser.add_argument(
-        "-p", "--port", type=_port, help="port to listen on (default 8787, env PORT)"
-    )
-    parser.add_argument(
-        "--host",
-        "-H",
-        "--hostname",
-        dest="host",
-        help="address to bind (default 127.0.0.1, env HOST)",
-    )
-    parser.add_argument(
-        "--password",
-        help="require this API key from clients (env API_PASSWORD); needed for non-loopback hosts",
-    )
-    parser.add_argument(
-        "--provider", choices=["codex", "kiro"], help="upstream provider (env UPSTREAM_PROVIDER)"
+        "--provider",
+        choices=["codex", "kiro"],
+        help="upstream provider (env UPSTREAM_PROVIDER); " + PROVIDERS_HELP,
     )
     parser.set_defaults(func=None)
     commands = parser.add_subparsers(
@@ -104,24 +93,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What --help promises. Each line says what exists today; when the TUI, the Kiro provider or
+# the OpenAI routes land, change the one line that describes them.
+DESCRIPTION = (
+    "A local gateway that lets Claude Code run on your ChatGPT/Codex subscription:\n"
+    "it answers the Anthropic Messages API (/v1/messages) from the ChatGPT Codex backend."
+)
+HEADLESS_HELP = "server only, logging to stdout (also the default: this version has no terminal UI)"
+PROVIDERS_HELP = "only codex serves requests today"
+FIRST_STEPS = (
+    ("", "start the gateway (leave it running)"),
+    ("login", "sign in with ChatGPT (--device without a browser)"),
+    ("claude-env set", "point Claude Code at the gateway"),
+)
+
+
+def _epilog(prefix: str) -> str:
+    commands = [f"{prefix} {words}".rstrip() for words, _ in FIRST_STEPS]
+    width = max(map(len, commands)) + 3
+    rows = [f"  {c:<{width}}{what}" for c, (_, what) in zip(commands, FIRST_STEPS, strict=True)]
+    return "first steps:\n" + "\n".join(rows)
+
+
 def _command_modules() -> list[Any]:
     from codex2claudecode.commands import accounts, claude_env, fast_mode, limits, login
 
     return [login, accounts, limits, fast_mode, claude_env]
 
 
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port: {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port: {value!r} (must be 0-65535)")
-    return port
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    prefix = NAME
+    if argv is None:  # the real command line, not a call from Python
+        prefix = command_prefix(sys.argv[0], executable=sys.executable, cwd=Path.cwd())
+    if prefix != NAME:
+        # Suggestions must work as printed, e.g. after ./scripts/serve only the venv has us.
+        sys.stdout = Localized(sys.stdout, prefix)
+        sys.stderr = Localized(sys.stderr, prefix)
+    args = _parser(prefix).parse_args(argv)
     try:
         config = Config.load(
             port=args.port,
@@ -137,12 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args, config)
         return code
     if config.provider == "kiro":
-        print("codex2claudecode: the kiro provider is not available yet", file=sys.stderr)
+        print(
+            "codex2claudecode: the gateway serves the codex provider only today; "
+            "start it without --provider kiro (and without UPSTREAM_PROVIDER=kiro).",
+            file=sys.stderr,
+        )
         return 2
-    return serve(config)
+    return serve(config, prefix=prefix)
 
 
-def serve(config: Config) -> int:
+def serve(config: Config, *, prefix: str = NAME) -> int:
     """Run the gateway in the foreground until interrupted."""
     from codex2claudecode.server.run import BindError, bind, bound_port, server_for
 
@@ -157,7 +169,7 @@ def serve(config: Config) -> int:
     port = bound_port(sock)
     gateway = build_gateway(config)
     account, problem = account_summary(config)
-    print(banner(config, port, account=account, problem=problem), flush=True)
+    print(banner(config, port, account=account, problem=problem, prefix=prefix), flush=True)
     server = server_for(gateway.app)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
@@ -178,12 +190,21 @@ def account_summary(config: Config) -> tuple[str, str | None]:
     return (f"{who} ({creds.plan})" if creds.plan else who), None
 
 
-def banner(config: Config, port: int, *, account: str = "", problem: str | None = None) -> str:
-    """The start-up text: endpoints, the exact exports for Claude Code, and account trouble."""
-    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"  # an IPv6 address in a URL
-    base = f"http://{host}:{port}"
+def banner(
+    config: Config,
+    port: int,
+    *,
+    account: str = "",
+    problem: str | None = None,
+    prefix: str = NAME,
+) -> str:
+    """The start-up text: endpoints, how to point Claude Code here, and account trouble.
+
+    Args:
+        port: the bound port (the real one when `config.port` is 0).
+        prefix: how the user runs this program (see `commands.invocation`).
+    """
+    base = gateway_base_url(config.host, port)
     token = shlex.quote(config.password or PLACEHOLDER_TOKEN)
     lines = [
         f"codex2claudecode {__version__} is listening on {base}",
@@ -195,12 +216,14 @@ def banner(config: Config, port: int, *, account: str = "", problem: str | None 
         *([f"  Codex account:    {account}"] if account else []),
         f"  API password:     {'required' if config.password else 'none (loopback only)'}",
         "",
-        "Point Claude Code at it (paste into your shell):",
+        "Point Claude Code at it for good (writes the env of its settings.json):",
+        "",
+        f"  {prefix} claude-env set{claude_env_flags(config, port)}",
+        "",
+        "or for this shell only, paste:",
         "",
         f"  export ANTHROPIC_BASE_URL={base}",
         f"  export ANTHROPIC_AUTH_TOKEN={token}",
-        "",
-        "or once for good (its settings.json): codex2claudecode claude-env set",
         "",
         "Claude's model names map to GPT models (opus, sonnet, haiku tiers); to pick one yourself:",
         "  export ANTHROPIC_MODEL=gpt-5.4_high",
@@ -211,6 +234,19 @@ def banner(config: Config, port: int, *, account: str = "", problem: str | None 
             "WARNING: no usable Codex account; every request will fail until you add one.",
             f"  {problem}",
             "  The gateway picks up a new login as soon as it is written; no restart needed.",
-            "  Several accounts, limits: codex2claudecode accounts list; codex2claudecode limits",
+            f"  Several accounts, limits: `{prefix} accounts list`, `{prefix} limits`",
         ]
+    lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)
+
+
+def claude_env_flags(config: Config, port: int) -> str:
+    """The flags that make `claude-env set` write this gateway's URL and token."""
+    flags = ""
+    if config.host != DEFAULT_HOST:
+        flags += f" --host {shlex.quote(config.host)}"
+    if port != DEFAULT_PORT:
+        flags += f" --port {port}"
+    if config.password:
+        flags += f" --password {shlex.quote(config.password)}"
+    return flags

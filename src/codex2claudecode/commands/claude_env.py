@@ -27,6 +27,7 @@ from codex2claudecode.claude_settings import (
     mask_secret,
     plan_set,
 )
+from codex2claudecode.commands.gateway_flags import add_gateway_flags
 from codex2claudecode.config import Config
 from codex2claudecode.provider_config import chosen_provider
 
@@ -94,6 +95,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show_parser = actions.add_parser("show", help="show the managed entries of a settings file")
     for action in (set_parser, unset_parser, show_parser):
         action.add_argument("--scope", choices=SCOPES, default="user", help=_SCOPE_HELP)
+        add_gateway_flags(action)
     parser.set_defaults(func=run)
 
 
