@@ -117,11 +117,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
     summaries = store.summaries()
+    problem = store.foreign_problem()
+    if problem is not None:
+        print(f"warning: skipped the Codex CLI's login. {problem}", file=sys.stderr)
     if not summaries:
         print(
             "No Codex accounts yet. Sign in with `codex2claudecode login` (`login --device` on a "
-            "machine without a browser), or take over the Codex CLI's login with "
-            "`codex2claudecode accounts import`."
+            "machine without a browser)"
+            + (
+                "."
+                if problem
+                else ", or take over the Codex CLI's login with `codex2claudecode accounts import`."
+            )
         )
         return 0
     now = time.time()
