@@ -7,6 +7,7 @@ import contextlib
 import logging
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode import tokens
     from codex2claudecode.backends.base import Backend, Providers
     from codex2claudecode.backends.codex.factory import build_codex_backend
+    from codex2claudecode.backends.codex.health import codex_health
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
     from codex2claudecode.http_client import SharedSession
     from codex2claudecode.provider_config import chosen_provider
@@ -60,11 +62,15 @@ def build_gateway(config: Config) -> Gateway:
         ping_interval=config.ping_interval,
     )
 
+    def health() -> dict[str, object]:
+        return codex_health(config, now=time.time())
+
     app = create_app(
         config,
         [anthropic.dialect()],
         extra_routes=usage_routes(router),
         on_shutdown=[providers.close, http.close],
+        health=health,
     )
     return Gateway(app=app, http=http, router=router)
 
