@@ -72,6 +72,10 @@ class Launched:
             lines.append(line)
         return "".join(lines)
 
+    def next_line(self, timeout: float = STARTUP_TIMEOUT) -> str | None:
+        """The next line the gateway printed after its banner, None if none came in time."""
+        return self._next_line(timeout)
+
     def _next_line(self, timeout: float) -> str | None:
         try:
             return self._lines.get(timeout=timeout)

@@ -120,6 +120,7 @@ class _ErrorShapes:
         return owner.render_error(exc, request_id)
 
     def _error(self, request: Request, exc: errors.GatewayError) -> BodyResponse:
+        request.state.error = exc.message  # for the console line (server.middleware)
         status, headers, body = self.render(request.url.path, exc, request_id_of(request))
         return BodyResponse(status, body, headers)
 

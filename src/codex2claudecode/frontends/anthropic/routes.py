@@ -75,10 +75,12 @@ class AnthropicRoutes:
             request = parse_messages(
                 await http.body(), session_header=http.headers.get(SESSION_HEADER)
             )
+            http.state.model = request.model  # for the console line (server.middleware)
             if request.stream:
                 return await self._stream(request, request_id)
             return await self._complete(request)
         except errors.GatewayError as exc:
+            http.state.error = exc.message
             return error_response(exc, request_id)
 
     async def count_tokens(self, http: Request) -> BodyResponse:
@@ -90,6 +92,7 @@ class AnthropicRoutes:
             # tiktoken releases the GIL, so a big count does not stall other streams.
             count = await asyncio.to_thread(self._count_tokens, request)
         except errors.GatewayError as exc:
+            http.state.error = exc.message
             return error_response(exc, request_id)
         return BodyResponse(200, orjson.dumps({"input_tokens": count}))
 
