@@ -72,7 +72,7 @@ class SettingsFileError(ClaudeSettingsError):
     """A settings or draft file cannot be used; the message names it."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}; the file was left unchanged")
+        super().__init__(f"{path}: {problem}")
         self.path = path
 
 

@@ -96,7 +96,18 @@ def _parser(prefix: str = NAME) -> argparse.ArgumentParser:
     )
     for module in _command_modules():
         module.add_parser(commands)
+    _remember_parsers(parser)
     return parser
+
+
+def _remember_parsers(parser: argparse.ArgumentParser) -> None:
+    """Record in each (sub)command's defaults its own parser, so a stray argument is reported
+    with the usage of the command it was given to (`login --bogus`), not the top level's."""
+    parser.set_defaults(usage_parser=parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _remember_parsers(sub)
 
 
 # What --help promises. Each line says what exists today; when the TUI, the Kiro provider or
@@ -135,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Suggestions must work as printed, e.g. after ./scripts/serve only the venv has us.
         sys.stdout = Localized(sys.stdout, prefix)
         sys.stderr = Localized(sys.stderr, prefix)
-    args = _parser(prefix).parse_args(argv)
+    args, stray = _parser(prefix).parse_known_args(argv)
+    if stray:
+        args.usage_parser.error(f"unrecognized arguments: {' '.join(stray)}")
     try:
         config = Config.load(
             port=args.port,

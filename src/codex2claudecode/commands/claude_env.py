@@ -92,7 +92,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="remove the managed entries",
         description="Remove the entries `set` writes; every other key is kept.",
     )
-    show_parser = actions.add_parser("show", help="show the managed entries of a settings file")
+    show_parser = actions.add_parser(
+        "show",
+        help="show the managed entries of a settings file",
+        description=(
+            "Show the entries `set` manages in a Claude Code settings file, what each is for, "
+            "and whether they point at this gateway (give the gateway's --host/--port/--password). "
+            "Reads only; never changes a file."
+        ),
+    )
     for action in (set_parser, unset_parser, show_parser):
         action.add_argument("--scope", choices=SCOPES, default="user", help=_SCOPE_HELP)
         add_gateway_flags(action)
@@ -111,7 +119,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
             case _:
                 return _show(settings, scope, config)
     except (ClaudeSettingsError, OSError) as exc:
-        print(f"codex2claudecode: {exc}", file=sys.stderr)
+        unchanged = "" if args.claude_env_action == "show" else "; nothing was changed"
+        print(f"codex2claudecode: {exc}{unchanged}", file=sys.stderr)
         return 1
 
 
