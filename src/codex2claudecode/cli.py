@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from codex2claudecode import __version__, errors
 from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN, gateway_base_url
-from codex2claudecode.commands.gateway_flags import add_gateway_flags
+from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
 from codex2claudecode.commands.invocation import NAME, Localized, command_prefix
-from codex2claudecode.config import DEFAULT_HOST, DEFAULT_PORT, Config, ConfigError, Provider
+from codex2claudecode.config import Config, ConfigError, Provider
 
 if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
     from codex2claudecode.http_client import SharedSession
@@ -237,7 +237,7 @@ def banner(
         "",
         "Point Claude Code at it for good (writes the env of its settings.json):",
         "",
-        f"  {prefix} claude-env set{claude_env_flags(config, port)}",
+        f"  {prefix} claude-env set{flags_for(config, port)}",
         "",
         "or for this shell only, paste:",
         "",
@@ -257,15 +257,3 @@ def banner(
         ]
     lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)
-
-
-def claude_env_flags(config: Config, port: int) -> str:
-    """The flags that make `claude-env set` write this gateway's URL and token."""
-    flags = ""
-    if config.host != DEFAULT_HOST:
-        flags += f" --host {shlex.quote(config.host)}"
-    if port != DEFAULT_PORT:
-        flags += f" --port {port}"
-    if config.password:
-        flags += f" --password {shlex.quote(config.password)}"
-    return flags

@@ -14,6 +14,7 @@ from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS
 from codex2claudecode.claude_settings import (
     API_KEY,
     AUTH_TOKEN,
+    EXPLAINED,
     SCOPES,
     TLS_CHECK,
     ClaudeEnvDraft,
@@ -27,7 +28,7 @@ from codex2claudecode.claude_settings import (
     mask_secret,
     plan_set,
 )
-from codex2claudecode.commands.gateway_flags import add_gateway_flags
+from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
 from codex2claudecode.config import Config
 from codex2claudecode.provider_config import chosen_provider
 
@@ -142,6 +143,12 @@ def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping
         draft = settings.load_draft(defaults)
     base_url = gateway_base_url(config.host, config.port)
     change = settings.set(scope, draft, base_url=base_url, token=client_token(config.password))
+    for key, value in change.replaced.items():
+        print(
+            f"warning: {key} held your own value {_value(key, value)}; it is replaced now and "
+            f"kept in {settings.draft_path}: `codex2claudecode claude-env unset` puts it back.",
+            file=sys.stderr,
+        )
     print(_heading(settings, scope))
     for key, value in change.written.items():
         print(f"  {_entry(key, value)}")
@@ -167,7 +174,11 @@ def _unset(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
     print(_heading(settings, scope))
     for key in change.removed:
         print(f"  removed {key}")
-    if change.drop_env:
+    for key, value in change.written.items():
+        print(f"  restored your {_entry(key, value)}")
+    if change.deleted_file:
+        print("  removed the file: set had created it, and nothing else is in it")
+    elif change.drop_env:
         print("  removed env (now empty)")
     print("Saved." if change.saved else "Nothing to remove.")
     return 0
@@ -185,9 +196,16 @@ def _show(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
             print(f"  {_entry(key, env[key])}")
         elif key not in (API_KEY, TLS_CHECK):
             print(f"  {key} (not set)")
+        if key in EXPLAINED:
+            print(f"      {EXPLAINED[key]}")
+        elif key in draft.extra_env:
+            print(f"      extraEnv of {settings.draft_path}")
+    if draft.unset_env:
+        print(f"  set deletes (unsetEnv): {', '.join(draft.unset_env)}")
     stale = _differences(env, draft, config)
     if stale:
-        print(f"`codex2claudecode claude-env set --scope {scope}` would change: {', '.join(stale)}")
+        command = f"`codex2claudecode claude-env set --scope {scope}{flags_for(config)}`"
+        print(f"{command} would change: {', '.join(stale)}")
     else:
         print("Up to date with this gateway.")
     return 0
@@ -209,5 +227,9 @@ def _heading(settings: ClaudeSettings, scope: Scope) -> str:
 
 
 def _entry(key: str, value: object) -> str:
+    return f"{key}={_value(key, value)}"
+
+
+def _value(key: str, value: object) -> str:
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return f"{key}={mask_secret(text) if key in _SECRETS else text}"
+    return mask_secret(text) if key in _SECRETS else text

@@ -7,6 +7,9 @@ mean the same: a subcommand's copy of a flag overrides the top-level one only wh
 from __future__ import annotations
 
 import argparse
+import shlex
+
+from codex2claudecode.config import DEFAULT_HOST, DEFAULT_PORT, Config
 
 PORT_HELP = "the gateway's port (default 8787, env PORT)"
 HOST_HELP = "the gateway's address (default 127.0.0.1, env HOST)"
@@ -35,3 +38,17 @@ def add_gateway_flags(parser: argparse.ArgumentParser, *, suppress: bool = True)
     parser.add_argument("-p", "--port", type=port, default=default, help=PORT_HELP)
     parser.add_argument("--host", "-H", "--hostname", dest="host", default=default, help=HOST_HELP)
     parser.add_argument("--password", default=default, help=PASSWORD_HELP)
+
+
+def flags_for(config: Config, port: int | None = None) -> str:
+    """The flags (with a leading space) that name this gateway to another command: those that
+    differ from the defaults. `port` is the bound one when `config.port` is 0."""
+    port = config.port if port is None else port
+    flags = ""
+    if config.host != DEFAULT_HOST:
+        flags += f" --host {shlex.quote(config.host)}"
+    if port != DEFAULT_PORT:
+        flags += f" --port {port}"
+    if config.password:
+        flags += f" --password {shlex.quote(config.password)}"
+    return flags
