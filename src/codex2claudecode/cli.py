@@ -122,6 +122,7 @@ FIRST_STEPS = (
     ("", "start the gateway (leave it running)"),
     ("login", "sign in with ChatGPT (--device without a browser)"),
     ("claude-env set", "point Claude Code at the gateway"),
+    ("doctor", "check the setup and explain what is wrong"),
 )
 
 
@@ -133,9 +134,9 @@ def _epilog(prefix: str) -> str:
 
 
 def _command_modules() -> list[Any]:
-    from codex2claudecode.commands import accounts, claude_env, fast_mode, limits, login
+    from codex2claudecode.commands import accounts, claude_env, doctor, fast_mode, limits, login
 
-    return [login, accounts, limits, fast_mode, claude_env]
+    return [login, accounts, limits, fast_mode, claude_env, doctor]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

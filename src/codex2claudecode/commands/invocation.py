@@ -41,7 +41,7 @@ def localize(text: str, prefix: str) -> str:
     """`text` with each suggested `codex2claudecode ...` command run through `prefix`."""
     if prefix == NAME:
         return text
-    return text.replace(f"`{NAME} ", f"`{prefix} ")
+    return text.replace(f"`{NAME} ", f"`{prefix} ").replace(f"`{NAME}`", f"`{prefix}`")
 
 
 class Localized:
