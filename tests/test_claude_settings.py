@@ -15,7 +15,6 @@ from codex2claudecode.claude_settings import (
     PLACEHOLDER_TOKEN,
     ClaudeEnvDraft,
     ClaudeSettings,
-    ClaudeSettingsError,
     Scope,
     SettingsFileError,
     default_models,
@@ -127,8 +126,9 @@ def test_default_models_come_from_the_codex_tier_defaults_and_overrides(tmp_path
         "ANTHROPIC_DEFAULT_SONNET_MODEL": "gpt-5.4",
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gpt-5.3-codex",
     }
-    with pytest.raises(ClaudeSettingsError, match="kiro"):
-        tier_models(Config(home=tmp_path, provider="kiro"))
+    kiro = default_models(tier_models(Config(home=tmp_path, provider="kiro")))
+    assert kiro["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "claude-opus-4.8"
+    assert kiro["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "claude-haiku-4.5"
 
 
 DRAFT_CASES = [

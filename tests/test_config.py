@@ -380,3 +380,30 @@ def test_pool_strategy(value: str | None, expected: str) -> None:
 def test_an_unknown_pool_strategy_is_refused() -> None:
     with pytest.raises(ConfigError, match="CODEX_POOL_STRATEGY"):
         Config.load({"HOME": "/h", "CODEX_POOL_STRATEGY": "random"})
+
+
+def test_request_log_defaults() -> None:
+    cfg = Config.load({"HOME": "/h", "CODEX2CLAUDECODE_HOME": "/state"})
+    assert cfg.request_log_path == Path("/state/requests.db")
+    assert (cfg.request_log_max_rows, cfg.request_log_max_days) == (10_000, 7.0)
+
+
+def test_request_log_retention_from_env() -> None:
+    cfg = Config.load({"HOME": "/h", "REQUEST_LOG_MAX_ROWS": "500", "REQUEST_LOG_MAX_DAYS": "0.5"})
+    assert (cfg.request_log_max_rows, cfg.request_log_max_days) == (500, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REQUEST_LOG_MAX_ROWS", "0"),
+        ("REQUEST_LOG_MAX_ROWS", "1.5"),
+        ("REQUEST_LOG_MAX_ROWS", "many"),
+        ("REQUEST_LOG_MAX_DAYS", "-1"),
+        ("REQUEST_LOG_MAX_DAYS", "inf"),
+        ("REQUEST_LOG_MAX_DAYS", "nan"),
+    ],
+)
+def test_bad_request_log_retention_is_refused(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be a positive"):
+        Config.load({"HOME": "/h", name: value})

@@ -39,7 +39,11 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode.backends.base import Backend, Providers
     from codex2claudecode.backends.codex.factory import build_codex_backend
     from codex2claudecode.backends.codex.health import codex_health
+    from codex2claudecode.backends.kiro.factory import build_kiro_backend
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
+    from codex2claudecode.frontends.models import model_routes
+    from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
+    from codex2claudecode.frontends.openai_responses.routes import ResponsesRoutes
     from codex2claudecode.http_client import SharedSession
     from codex2claudecode.provider_config import chosen_provider
     from codex2claudecode.router import Router
@@ -51,9 +55,11 @@ def build_gateway(config: Config) -> Gateway:
     def codex() -> Backend:
         return build_codex_backend(config, http)
 
-    factories: dict[Provider, Callable[[], Backend]] = {"codex": codex}
-    chosen = chosen_provider(config)
-    providers = Providers(factories, active=chosen if chosen in factories else "codex")
+    def kiro() -> Backend:
+        return build_kiro_backend(config, http)
+
+    factories: dict[Provider, Callable[[], Backend]] = {"codex": codex, "kiro": kiro}
+    providers = Providers(factories, active=chosen_provider(config))
     router = Router(providers)
     anthropic = AnthropicRoutes(
         router.generate,
@@ -62,13 +68,18 @@ def build_gateway(config: Config) -> Gateway:
         ping_interval=config.ping_interval,
     )
 
+    estimate, ping = tokens.estimate_request_tokens, config.ping_interval
+    responses = ResponsesRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
+    chat = ChatRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
+
     def health() -> dict[str, object]:
+        # Only the Codex provider reports its readiness so far; the Kiro one can add its own.
         return codex_health(config, now=time.time())
 
     app = create_app(
         config,
-        [anthropic.dialect()],
-        extra_routes=usage_routes(router),
+        [anthropic.dialect(), responses.dialect(), chat.dialect()],
+        extra_routes=[*usage_routes(router), *model_routes(router.models)],
         on_shutdown=[providers.close, http.close],
         health=health,
     )
@@ -113,11 +124,13 @@ def _remember_parsers(parser: argparse.ArgumentParser) -> None:
 # What --help promises. Each line says what exists today; when the TUI, the Kiro provider or
 # the OpenAI routes land, change the one line that describes them.
 DESCRIPTION = (
-    "A local gateway that lets Claude Code run on your ChatGPT/Codex subscription:\n"
-    "it answers the Anthropic Messages API (/v1/messages) from the ChatGPT Codex backend."
+    "A local gateway that lets Claude Code and OpenAI-SDK clients run on your ChatGPT/Codex\n"
+    "subscription or an Amazon Kiro account: it answers the Anthropic Messages API\n"
+    "(/v1/messages) and the OpenAI Responses and Chat Completions APIs (/v1/responses,\n"
+    "/v1/chat/completions)."
 )
 HEADLESS_HELP = "server only, logging to stdout (also the default: this version has no terminal UI)"
-PROVIDERS_HELP = "only codex serves requests today"
+PROVIDERS_HELP = "default: the last one used, else codex"
 FIRST_STEPS = (
     ("", "start the gateway (leave it running)"),
     ("login", "sign in with ChatGPT (--device without a browser)"),
@@ -134,9 +147,17 @@ def _epilog(prefix: str) -> str:
 
 
 def _command_modules() -> list[Any]:
-    from codex2claudecode.commands import accounts, claude_env, doctor, fast_mode, limits, login
+    from codex2claudecode.commands import (
+        accounts,
+        claude_env,
+        doctor,
+        fast_mode,
+        limits,
+        login,
+        logs,
+    )
 
-    return [login, accounts, limits, fast_mode, claude_env, doctor]
+    return [login, accounts, limits, fast_mode, claude_env, logs, doctor]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,13 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.func is not None:
         code: int = args.func(args, config)
         return code
-    if config.provider == "kiro":
-        print(
-            "codex2claudecode: the gateway serves the codex provider only today; "
-            "start it without --provider kiro (and without UPSTREAM_PROVIDER=kiro).",
-            file=sys.stderr,
-        )
-        return 2
     return serve(config, prefix=prefix)
 
 
@@ -231,6 +245,7 @@ def banner(
         "",
         f"  Claude messages:  {base}/v1/messages",
         f"  Token counting:   {base}/v1/messages/count_tokens",
+        f"  OpenAI SDKs:      {base}/v1 (responses, chat/completions, models)",
         f"  Health:           {base}/health",
         f"  Accounts file:    {config.codex_auth_path}",
         *([f"  Codex account:    {account}"] if account else []),

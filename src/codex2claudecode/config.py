@@ -10,6 +10,7 @@ import ipaddress
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,8 @@ DEFAULT_KIRO_REGION = "us-east-1"
 DEFAULT_KIRO_PAYLOAD_LIMIT = 1_200_000
 DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
 DEFAULT_PING_INTERVAL = 10.0
+DEFAULT_REQUEST_LOG_MAX_ROWS = 10_000
+DEFAULT_REQUEST_LOG_MAX_DAYS = 7.0
 
 
 class ConfigError(ValueError):
@@ -108,7 +111,13 @@ class Config:
     kiro_base_url: str | None = None
     kiro_auth_url: str | None = None
     kiro_oidc_url: str | None = None
+    kiro_profile_file: Path | None = None
+    """The Kiro IDE's profile.json (`{"arn": ...}`), the profile ARN of IdC and external-IdP
+    logins (KIRO_PROFILE_FILE; default in the IDE's globalStorage). None: not looked up."""
     kiro_payload_limit: int = DEFAULT_KIRO_PAYLOAD_LIMIT
+    kiro_first_token_timeout: float = 20.0
+    """Seconds Kiro may take to send the first byte before the request is sent again."""
+    kiro_first_token_retries: int = 1
     claude_config_dir: Path = field(default_factory=lambda: Path.home() / ".claude")
     proxies: Proxies = field(default_factory=Proxies)
     log_body: bool = True
@@ -120,6 +129,10 @@ class Config:
     """How requests pick among several Codex accounts (CODEX_POOL_STRATEGY)."""
     model_overrides: Mapping[str, str] = field(default_factory=dict)
     """Claude tier (`opus`, `sonnet`, `haiku`) -> GPT model, from CODEX_{TIER}_MODEL."""
+    request_log_max_rows: int = DEFAULT_REQUEST_LOG_MAX_ROWS
+    """The request log keeps at most this many requests (REQUEST_LOG_MAX_ROWS)."""
+    request_log_max_days: float = DEFAULT_REQUEST_LOG_MAX_DAYS
+    """The request log forgets requests older than this many days (REQUEST_LOG_MAX_DAYS)."""
 
     # ------------------------------------------------------------------ derived paths
 
@@ -145,6 +158,11 @@ class Config:
     @property
     def provider_config_path(self) -> Path:
         return self.home / "provider-config.json"
+
+    @property
+    def request_log_path(self) -> Path:
+        """The SQLite request log (`requests.db` in the state directory)."""
+        return self.state_dir / "requests.db"
 
     @property
     def codex_responses_url(self) -> str:
@@ -212,7 +230,13 @@ class Config:
             kiro_base_url=_url(env, "KIRO_BASE_URL"),
             kiro_auth_url=_url(env, "KIRO_AUTH_URL"),
             kiro_oidc_url=_url(env, "KIRO_OIDC_URL"),
+            kiro_profile_file=_path(env.get("KIRO_PROFILE_FILE"), home)
+            or _kiro_profile_default(env, home),
             kiro_payload_limit=_payload_limit(env),
+            kiro_first_token_timeout=_seconds_from_ms(env, "KIRO_FIRST_TOKEN_TIMEOUT_MS")
+            if env.get("KIRO_FIRST_TOKEN_TIMEOUT_MS")
+            else 20.0,
+            kiro_first_token_retries=_count(env, "KIRO_FIRST_TOKEN_MAX_RETRIES", 1),
             claude_config_dir=_path(env.get("CLAUDE_CONFIG_DIR"), home) or home / ".claude",
             proxies=Proxies(
                 https=_proxy(env, "HTTPS_PROXY") or _proxy(env, "ALL_PROXY"),
@@ -232,6 +256,12 @@ class Config:
                 for tier in ("opus", "sonnet", "haiku")
                 if env.get(f"CODEX_{tier.upper()}_MODEL")
             },
+            request_log_max_rows=int(
+                _positive(env, "REQUEST_LOG_MAX_ROWS", DEFAULT_REQUEST_LOG_MAX_ROWS, whole=True)
+            ),
+            request_log_max_days=_positive(
+                env, "REQUEST_LOG_MAX_DAYS", DEFAULT_REQUEST_LOG_MAX_DAYS
+            ),
         )
         if not cfg.is_loopback and not cfg.password:
             raise ConfigError(
@@ -258,6 +288,17 @@ def _path(value: str | None, home: Path) -> Path | None:
     if value == "~" or value.startswith(("~/", "~\\")):
         return home / value[2:]
     return Path(value)
+
+
+def _kiro_profile_default(env: Mapping[str, str], home: Path) -> Path:
+    """Where the Kiro IDE (a VS Code build) keeps its agent's profile.json on this platform."""
+    if sys.platform == "win32":
+        base = _path(env.get("APPDATA"), home) or home / "AppData" / "Roaming"
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = _path(env.get("XDG_CONFIG_HOME"), home) or home / ".config"
+    return base / "Kiro" / "User" / "globalStorage" / "kiro.kiroagent" / "profile.json"
 
 
 def _env_any(env: Mapping[str, str], name: str) -> str | None:
@@ -365,6 +406,19 @@ def _pool_strategy(value: str | None) -> PoolStrategy:
     )
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if not raw:
@@ -373,6 +427,20 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         return max(0.0, float(raw))
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, *, whole: bool = False) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    kind = "whole number" if whole else "number"
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value < math.inf:
+        raise ConfigError(f"{name} must be a positive {kind}, got {raw!r}")
+    return value
 
 
 def _is_loopback_host(host: str) -> bool:

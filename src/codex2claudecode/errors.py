@@ -42,10 +42,20 @@ class InvalidRequest(GatewayError):
 class ContextTooLong(InvalidRequest):
     """The conversation does not fit; clients such as Claude Code compact on this."""
 
-    def __init__(self, message: str, *, tokens: int | None = None, limit: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        tokens: int | None = None,
+        limit: int | None = None,
+        approximate: bool = False,
+    ):
         super().__init__(message)
         self.tokens = tokens
         self.limit = limit
+        self.approximate = approximate
+        """`tokens` is the gateway's own count (or raised to just above `limit`), not the
+        upstream's: say "about"."""
 
 
 class AuthenticationFailed(GatewayError):
@@ -67,9 +77,13 @@ class RequestTooLarge(GatewayError):
 class RateLimited(GatewayError):
     status: ClassVar[int] = 429
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int | None = None, resets_at: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.resets_at = resets_at
+        """When the limit lifts, in epoch seconds, if known."""
 
 
 class NoAccount(GatewayError):

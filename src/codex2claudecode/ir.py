@@ -121,6 +121,13 @@ class OutputFormat:
 class Thinking:
     mode: Literal["enabled", "adaptive", "disabled"]
     budget_tokens: int | None = None
+    display: Literal["summarized", "omitted"] = "summarized"
+    """`omitted`: thinking blocks come back with empty text, their signature kept."""
+
+    @property
+    def on(self) -> bool:
+        """Whether the client asked for thinking (blocks may come back)."""
+        return self.mode != "disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +148,34 @@ class Request:
     session_key: str | None = None
     """Stable per client conversation; used for prompt caching and account affinity."""
     metadata: dict[str, str] = field(default_factory=dict)
+    reasoning_summary: Literal["auto", "concise", "detailed"] | None = None
+    """OpenAI `reasoning.summary`: how much reasoning summary the client wants to see."""
+    verbosity: Literal["low", "medium", "high"] | None = None
+    """OpenAI `text.verbosity`: how long the model's answer should be."""
+    include: tuple[str, ...] = ()
+    """OpenAI Responses `include` values, e.g. `reasoning.encrypted_content`."""
+    stream_usage: bool = False
+    """The client wants usage in its stream (Chat `stream_options.include_usage`)."""
+    on_overflow: Literal["error", "trim"] = "error"
+    """Over a provider's size limit: answer the context-overflow error (Claude Code compacts
+    on it), or drop the oldest turns with a warning (clients that cannot compact)."""
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One model a client may ask for."""
+
+    id: str
+    display_name: str
+    created: int = 0
+    """Epoch seconds; 0 when the provider does not say."""
+    context_window: int | None = None
+    """Input tokens the model accepts; None when unknown."""
+    max_output_tokens: int | None = None
+    owned_by: str = ""
 
 
 # --------------------------------------------------------------------------- events

@@ -15,6 +15,7 @@ from codex2claudecode.backends.base import (
     Providers,
     UpstreamReply,
 )
+from codex2claudecode.max_tokens import apply_max_tokens_to_batches
 from codex2claudecode.stop_sequences import apply_stop_sequences_to_batches
 
 
@@ -28,10 +29,12 @@ class Router:
         return self.providers.active
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
-        # Neither upstream honours stop sequences as the client asks: the gateway cuts itself.
-        return apply_stop_sequences_to_batches(
+        # Neither upstream honours stop sequences or max_tokens as the client asks: the
+        # gateway cuts the answer itself.
+        stopped = apply_stop_sequences_to_batches(
             self.providers.active.generate(request), request.stop_sequences
         )
+        return apply_max_tokens_to_batches(stopped, request.max_tokens)
 
     def count_tokens(self, request: ir.Request) -> int:
         return self.providers.active.count_tokens(request)

@@ -64,6 +64,7 @@ _encoding: _Encoder | None = None
 
 class _Encoder(Protocol):
     def encode_ordinary(self, text: str) -> list[int]: ...
+    def decode_bytes(self, tokens: list[int]) -> bytes: ...
 
 
 def warm_up() -> None:
@@ -106,6 +107,17 @@ def count_text(text: str) -> int:
     if len(text) < _CACHE_MIN_CHARS:
         return len(_get_encoding().encode_ordinary(text))
     return _counts.get(text)
+
+
+def head_tokens(text: str, tokens: int) -> str:
+    """The first `tokens` o200k tokens of `text` (all of it when it is shorter).
+
+    A character split between two tokens is left out, so the result is always a prefix of `text`.
+    """
+    encoded = _get_encoding().encode_ordinary(text)
+    if len(encoded) <= tokens:
+        return text
+    return _get_encoding().decode_bytes(encoded[: max(tokens, 0)]).decode("utf-8", "ignore")
 
 
 def count_request_tokens(request: ir.Request) -> int:

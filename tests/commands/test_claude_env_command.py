@@ -197,7 +197,7 @@ def test_invalid_settings_fail_clearly_and_stay_untouched(
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [({"provider": "kiro"}, "kiro"), ({"port": 0}, "fixed port")],
+    [({"port": 0}, "fixed port")],
 )
 def test_refusals(
     config: Config,
@@ -212,6 +212,12 @@ def test_refusals(
 
     assert message in capsys.readouterr().err
     assert user_settings.read_text() == before
+
+
+def test_kiro_writes_kiro_models(config: Config, user_settings: Path) -> None:
+    assert run(config.with_(provider="kiro"), "claude-env", "set") == 0
+    env = json.loads(user_settings.read_text())["env"]
+    assert env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "claude-sonnet-4.6"
 
 
 @pytest.mark.parametrize("argv", [["claude-env"], ["claude-env", "set", "--scope", "global"]])

@@ -200,7 +200,10 @@ def test_plain_answer(claude: Claude, env: Env) -> None:
     assert sent.status == 200
     assert sent.body["model"].startswith("claude-")
     assert body["model"] == TIER_MODELS[tier_of(sent.body["model"])]
-    assert body["reasoning"] == {"effort": sent.body["output_config"]["effort"], "summary": "auto"}
+    # Print mode asks for adaptive thinking with `display: omitted`: no summary is asked for,
+    # but the reasoning state is, to keep it across turns.
+    assert sent.body["thinking"] == {"type": "adaptive", "display": "omitted"}
+    assert body["reasoning"] == {"effort": sent.body["output_config"]["effort"]}
     assert body["stream"] is True and body["store"] is False
     assert body["include"] == ["reasoning.encrypted_content"]
 
@@ -269,6 +272,7 @@ def test_thinking_round_trip(claude: Claude, env: Env) -> None:
         "--verbose",
     )
     assert done.returncode == 0, done.stderr
+    assert [e.status for e in claude.messages] == [200, 200]
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     blocks = [
         block
@@ -277,6 +281,8 @@ def test_thinking_round_trip(claude: Claude, env: Env) -> None:
         for block in line["message"]["content"]
     ]
     assert [b["type"] for b in blocks] == ["thinking", "tool_use", "thinking", "text"]
+    # With stream-json output the CLI asks for `display: updates`: the text is shown.
+    assert claude.messages[0].body["thinking"]["display"] == "updates"
     assert blocks[0]["thinking"] == blocks[2]["thinking"] == thought
     assert blocks[0]["signature"] and blocks[0]["signature"] != blocks[2]["signature"]
     assert blocks[3]["text"] == f"The tool said: {COMMAND_OUTPUT}"
@@ -350,3 +356,18 @@ def test_tool_search_loads_deferred_tools(claude: Claude, env: Env) -> None:
     assert "WebFetch" in [tool["name"] for tool in second["tools"]]
     [output] = items_of(second, "function_call_output")
     assert "WebFetch" in json.dumps(output["output"])
+
+
+def test_usage_limit_resetting_in_hours_stops_at_once(claude: Claude, env: Env) -> None:
+    """Issue 11.2: no ten retries over six minutes; the account and its reset, right away."""
+    limit = {
+        "type": "usage_limit_reached",
+        "message": "The usage limit has been reached",
+        "resets_in_seconds": 5 * 3600,
+    }
+    env.fake.responder = lambda request: Reply(status=429, body={"error": limit})
+    done = claude.run("-p", "say hello")
+    assert done.returncode == 1
+    assert [e.status for e in claude.messages] == [429]
+    assert "e2e@example.com" in done.stdout
+    assert "has reached its usage limit · resets " in done.stdout

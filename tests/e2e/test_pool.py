@@ -348,7 +348,10 @@ def test_one_account_limited_keeps_the_upstream_answer(start_pool: PoolFactory) 
     with pytest.raises(anthropic.RateLimitError) as caught:
         ask(pool)
     assert caught.value.response.headers["retry-after"] == "1234"
-    assert "The usage limit has been reached" in caught.value.message
+    # Issue 11.2: the account by its e-mail, not its key, and when it resets.
+    assert "The ChatGPT account acct-a@example.com has reached its usage limit · resets " in (
+        caught.value.message
+    )
     pool.clock.now += 34
     with pytest.raises(anthropic.RateLimitError) as caught:
         ask(pool)

@@ -84,7 +84,7 @@ def test_health(protected: str, method: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/v1/models"), ("POST", "/v2/messages"), ("GET", "/favicon.ico"), ("PUT", "/x")],
+    [("GET", "/v1/nothing"), ("POST", "/v2/messages"), ("GET", "/favicon.ico"), ("PUT", "/x")],
 )
 def test_unknown_paths_are_404_not_found_error(protected: str, method: str, path: str) -> None:
     message = assert_error(

@@ -111,7 +111,7 @@ def test_probes_and_preflight_stay_open(
 
 def test_unknown_paths_and_posts_to_open_paths_need_the_password(protected: str) -> None:
     # Authentication comes first: an unauthenticated caller learns nothing about the routes.
-    assert_auth_error(httpx.get(f"{protected}/v1/models"), MISSING)
+    assert_auth_error(httpx.get(f"{protected}/v1/nothing"), MISSING)
     assert_auth_error(httpx.post(f"{protected}/health"), MISSING)
     assert_auth_error(httpx.get(f"{protected}/health/"), MISSING)
 

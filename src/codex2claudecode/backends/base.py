@@ -15,6 +15,9 @@ from typing import Protocol
 from codex2claudecode import errors, ir
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.config import Provider
+from codex2claudecode.ir import ModelInfo
+
+__all__ = ["AccountLimits", "Backend", "ModelInfo", "Providers", "UpstreamReply"]
 
 PROVIDER_NAMES: Mapping[Provider, str] = {"codex": "ChatGPT Codex", "kiro": "Kiro"}
 """How a provider is named in messages."""
@@ -27,20 +30,6 @@ class UpstreamReply:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """One model a client may ask for."""
-
-    id: str
-    display_name: str
-    created: int = 0
-    """Epoch seconds; 0 when the provider does not say."""
-    context_window: int | None = None
-    """Input tokens the model accepts; None when unknown."""
-    max_output_tokens: int | None = None
-    owned_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

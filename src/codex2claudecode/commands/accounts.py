@@ -21,6 +21,7 @@ from codex2claudecode.backends.codex.accounts.credentials import CodexCredential
 from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
+from codex2claudecode.commands import kiro_accounts
 from codex2claudecode.commands.limits import fetch_usage
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest
@@ -34,10 +35,11 @@ LIMITS_TIMEOUT = 8.0
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "accounts",
-        help="list, add, switch and remove Codex accounts",
+        help="list, add, switch and remove Codex or Kiro accounts",
         description=(
-            "Manage the ChatGPT accounts the gateway uses for Codex. To sign in to a new one, "
-            "use `codex2claudecode login`."
+            "Manage the ChatGPT accounts the gateway uses for Codex (sign in to a new one with "
+            "`codex2claudecode login`), or with --provider kiro the Kiro accounts. Without "
+            "--provider, the accounts of the provider the gateway serves."
         ),
     )
     actions = parser.add_subparsers(dest="accounts_action", required=True, metavar="ACTION")
@@ -97,10 +99,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Remove an account from the managed file (never from the Codex CLI's).",
     )
     remove.add_argument("key", help="the account's key, e-mail or name (see `accounts list`)")
+    kiro_accounts.extend_parsers(
+        {"list": listing, "import": source, "add": manual, "use": use, "remove": remove}
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    if kiro_accounts.wanted(args, config):
+        return kiro_accounts.run(args, config)
+    misuse = kiro_accounts.codex_misuse(args)
+    if misuse is not None:
+        print(f"codex2claudecode: {misuse}", file=sys.stderr)
+        return 2
     store = CodexAccountStore.from_config(config)
     action = _ACTIONS[args.accounts_action]
     try:

@@ -11,6 +11,7 @@ from typing import assert_never
 import orjson
 
 from codex2claudecode.backends.codex.models import DEFAULT_TIER_MODELS
+from codex2claudecode.backends.kiro.models import TIER_FALLBACKS as KIRO_TIER_MODELS
 from codex2claudecode.claude_settings import (
     API_KEY,
     AUTH_TOKEN,
@@ -57,7 +58,7 @@ def tier_models(config: Config) -> dict[str, str]:
         case "codex":
             return {**DEFAULT_TIER_MODELS, **config.model_overrides}
         case "kiro":
-            raise ClaudeSettingsError("the kiro provider has no Claude model defaults yet")
+            return dict(KIRO_TIER_MODELS)
         case _:
             assert_never(provider)
 

@@ -29,6 +29,22 @@ class FieldError(Exception):
         return f"{self.path}: {self.problem}" if self._keys_innermost_first else self.problem
 
 
+class BracketFieldError(FieldError):
+    """A `FieldError` worded as OpenAI words it: path `input[2].type`; `problem` may hold
+    `{path}`, replaced by the full path once it is known."""
+
+    @property
+    def path(self) -> str:
+        text = ""
+        for key in reversed(self._keys_innermost_first):
+            text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+        return text
+
+    @property
+    def message(self) -> str:
+        return self.problem.replace("{path}", self.path)
+
+
 class at:  # lower-case like `contextlib.suppress`: it reads as part of the `with` line
     """`with at("source"): ...` adds `source` to the path of a `FieldError` raised inside."""
 

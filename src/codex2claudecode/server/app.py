@@ -97,6 +97,9 @@ def _root_body(config: Config) -> bytes:
             "endpoints": {
                 "messages": "/v1/messages",
                 "count_tokens": "/v1/messages/count_tokens",
+                "responses": "/v1/responses",
+                "chat_completions": "/v1/chat/completions",
+                "models": "/v1/models",
                 "usage": "/usage",
                 "environments": "/environments",
                 "health": "/health",

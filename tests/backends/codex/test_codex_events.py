@@ -11,9 +11,13 @@ from hypothesis import strategies as st
 
 from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, RedactedThinkingBlock, ThinkingBlock
-from codex2claudecode.backends.codex.events import ResponsesDecoder, is_context_overflow
+from codex2claudecode.backends.codex.events import (
+    ResponsesDecoder,
+    context_too_long,
+    is_context_overflow,
+)
 from codex2claudecode.backends.codex.models import ResolvedModel
-from codex2claudecode.backends.codex.payload import encode_payload
+from codex2claudecode.backends.codex.payload import ReasoningShown, encode_payload
 from codex2claudecode.backends.codex.signature import pack_reasoning
 from codex2claudecode.backends.codex.sse import SSEParser
 from tests.fakes.responses_events import (
@@ -31,9 +35,11 @@ from tests.fakes.responses_events import (
 STARTED = ir.Started(response_id="resp_0001", model="gpt-5.4")
 
 
-def decode(events: list[Event], *, finish: bool = True) -> list[ir.Event]:
+def decode(
+    events: list[Event], *, finish: bool = True, reasoning: ReasoningShown = "summarized"
+) -> list[ir.Event]:
     """Upstream events -> SSE bytes -> parser -> decoder, checking the ir stream contract."""
-    parser, decoder = SSEParser(), ResponsesDecoder()
+    parser, decoder = SSEParser(), ResponsesDecoder(reasoning=reasoning)
     out: list[ir.Event] = []
     for name, data in parser.feed(encode_sse(events)) + parser.flush():
         out += decoder.feed(name, data)
@@ -168,6 +174,28 @@ def test_reasoning_without_summary_is_a_redacted_block() -> None:
 def test_reasoning_without_summary_or_state_is_dropped() -> None:
     events = ResponseScript().reasoning(encrypted_content=None).text("Hi").completed()
     assert decode(events)[1] == ir.TextStart()
+
+
+def test_reasoning_is_not_shown_when_thinking_is_off() -> None:
+    # Issue 11.3: even if the backend sends a summary and state unasked, no block comes back.
+    events = reasoning_answer("Plan: say hi", "Hi", encrypted_content="gAAAAenc")
+    assert decode(events, reasoning="off")[1:4] == [
+        ir.TextStart(),
+        ir.TextDelta("Hi"),
+        ir.TextEnd(),
+    ]
+
+
+def test_omitted_thinking_is_an_empty_block_with_its_signature() -> None:
+    events = reasoning_answer("Plan: say hi", "Hi", encrypted_content="gAAAAenc")
+    assert decode(events, reasoning="omitted")[1:5] == [
+        ir.ThinkingStart(),
+        ir.ThinkingEnd(signature=pack_reasoning("rs_0001", "gAAAAenc")),
+        ir.TextStart(),
+        ir.TextDelta("Hi"),
+    ]
+    stateless = ResponseScript().reasoning(encrypted_content=None).text("Hi").completed()
+    assert decode(stateless, reasoning="omitted")[1] == ir.TextStart()
 
 
 def test_unstreamed_summary_comes_from_the_finished_item() -> None:
@@ -529,3 +557,24 @@ def test_any_response_is_well_formed_and_split_proof(
     assert len(calls) == sum(kind == "call" for kind, _ in items)
     if ending == "completed":
         assert whole[-1] == ir.Stop("tool_use" if calls else "end_turn")
+
+
+@pytest.mark.parametrize(
+    ("message", "numbers"),
+    [
+        (
+            "This model's maximum context length is 272000 tokens. However, your messages "
+            "resulted in 300,123 tokens. Please reduce the length of the messages.",
+            (300123, 272000),
+        ),
+        ("prompt is too long: 210118 tokens > 200000 maximum", (210118, 200000)),
+        ("Your input exceeds the context window of this model.", (None, None)),
+        ("maximum context length is 272000 tokens", (None, None)),
+    ],
+)
+def test_overflow_numbers_come_from_the_upstream_when_it_gives_them(
+    message: str, numbers: tuple[int | None, int | None]
+) -> None:
+    exc = context_too_long(message)
+    assert (exc.tokens, exc.limit) == numbers
+    assert not exc.approximate

@@ -6,6 +6,7 @@ from codex2claudecode import ir
 from codex2claudecode.backends.codex.models import (
     DEFAULT_TIER_MODELS,
     ResolvedModel,
+    lowest_effort,
     resolve_model,
 )
 
@@ -45,7 +46,8 @@ from codex2claudecode.backends.codex.models import (
     ],
 )
 def test_gpt_names(name: str, upstream: str, effort: ir.Effort | None) -> None:
-    assert resolve_model(name, effort=None, thinking=None) == ResolvedModel(upstream, effort)
+    got = resolve_model(name, effort=None, thinking=ir.Thinking("adaptive"))
+    assert got == ResolvedModel(upstream, effort)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +64,8 @@ def test_gpt_names(name: str, upstream: str, effort: ir.Effort | None) -> None:
     ],
 )
 def test_claude_names_map_by_tier(name: str, upstream: str) -> None:
-    assert resolve_model(name, effort=None, thinking=None) == ResolvedModel(upstream, "medium")
+    got = resolve_model(name, effort=None, thinking=ir.Thinking("adaptive"))
+    assert got == ResolvedModel(upstream, "medium")
 
 
 def test_default_tiers() -> None:
@@ -111,11 +114,14 @@ def test_tier_models_may_carry_a_suffix(
         ("gpt-5.4", None, ir.Thinking("enabled", 4097), "medium"),
         ("gpt-5.4", None, ir.Thinking("enabled", 16384), "medium"),
         ("gpt-5.4", None, ir.Thinking("enabled", 16385), "high"),
-        ("gpt-5.4", None, ir.Thinking("disabled"), "low"),
         # No opinion: the default.
         ("gpt-5.4", None, ir.Thinking("adaptive"), "medium"),
         ("gpt-5.4", None, ir.Thinking("enabled"), "medium"),
-        ("gpt-5.4", None, None, "medium"),
+        # Thinking off (issue 11.3): the least the model allows, unless asked otherwise.
+        ("gpt-5.4", None, ir.Thinking("disabled"), "none"),
+        ("gpt-5.4", None, None, "none"),
+        ("gpt-5.4", "high", None, "high"),
+        ("gpt-5.4_high", None, None, "high"),
         # Non-reasoning models ignore every source.
         ("gpt-4.1", "high", ir.Thinking("enabled", 32000), None),
     ],
@@ -124,6 +130,28 @@ def test_effort_precedence(
     name: str, effort: ir.Effort | None, thinking: ir.Thinking | None, expected: str | None
 ) -> None:
     assert resolve_model(name, effort=effort, thinking=thinking).effort == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "lowest"),
+    [
+        ("gpt-5", "minimal"),
+        ("gpt-5-mini", "minimal"),
+        ("gpt-5-codex", "low"),
+        ("gpt-5.1", "low"),
+        ("gpt-5.2", "low"),
+        ("gpt-5.3-codex", "low"),
+        ("gpt-5.1-codex-mini", "medium"),
+        ("gpt-5.4", "none"),
+        ("gpt-5.4-mini", "none"),
+        ("gpt-5.5", "none"),
+        ("gpt-5.10", "none"),
+        ("o3", "low"),
+    ],
+)
+def test_lowest_effort_without_thinking(name: str, lowest: ir.Effort) -> None:
+    assert resolve_model(name, effort=None, thinking=None) == ResolvedModel(name, lowest)
+    assert lowest_effort(name) == lowest
 
 
 async def test_the_model_list_has_each_model_then_its_effort_variants() -> None:

@@ -10,11 +10,13 @@ from codex2claudecode.backends.codex.payload import encode_payload
 from codex2claudecode.backends.codex.signature import pack_reasoning
 
 GPT = ResolvedModel("gpt-5.4", "medium")
+THINKING = ir.Thinking("adaptive")
 
 
 def make_request(*messages: ir.Message, **overrides: Any) -> ir.Request:
     if not messages:
         messages = (ir.Message("user", (ir.TextPart("hi"),)),)
+    overrides.setdefault("thinking", THINKING)
     return ir.Request(model=overrides.pop("model", "gpt-5.4"), messages=messages, **overrides)
 
 
@@ -106,6 +108,24 @@ def test_model_without_reasoning_gets_no_reasoning_fields() -> None:
 def test_effort(effort: ir.Effort) -> None:
     body = encode(make_request(), ResolvedModel("gpt-5.4", effort))
     assert body["reasoning"] == {"effort": effort, "summary": "auto"}
+
+
+@pytest.mark.parametrize("thinking", [None, ir.Thinking("disabled")])
+def test_without_thinking_no_summary_and_no_reasoning_state_is_asked_for(
+    thinking: ir.Thinking | None,
+) -> None:
+    # Issue 11.3: the real API returns no thinking blocks unasked.
+    body = encode(make_request(thinking=thinking), ResolvedModel("gpt-5.4", "none"))
+    assert body["reasoning"] == {"effort": "none"}
+    assert "include" not in body
+
+
+@pytest.mark.parametrize("mode", ["enabled", "adaptive"])
+def test_omitted_thinking_asks_for_state_but_no_summary(mode: str) -> None:
+    thinking = ir.Thinking(mode, 2048, display="omitted")  # type: ignore[arg-type]
+    body = encode(make_request(thinking=thinking))
+    assert body["reasoning"] == {"effort": "medium"}
+    assert body["include"] == ["reasoning.encrypted_content"]
 
 
 def test_optional_fields() -> None:

@@ -113,6 +113,35 @@ def test_context_too_long_with_numbers_is_what_claude_code_compacts_on() -> None
 @pytest.mark.parametrize(
     ("exc", "message"),
     [
+        # Issue 11.5: a local count above the window is reported as such, "about".
+        (
+            errors.ContextTooLong("too long", tokens=280123, limit=272000, approximate=True),
+            "prompt is too long: about 280123 tokens > 272000 maximum",
+        ),
+        # A count raised to keep the shape says so, and what was really counted.
+        (
+            errors.ContextTooLong(
+                "Too long; the gateway counts about 22013 tokens",
+                tokens=272001,
+                limit=272000,
+                approximate=True,
+            ),
+            "prompt is too long: about 272001 tokens > 272000 maximum "
+            "(Too long; the gateway counts about 22013 tokens)",
+        ),
+    ],
+)
+def test_context_too_long_with_our_own_count(exc: errors.ContextTooLong, message: str) -> None:
+    _, _, body = render_error(exc, request_id="r")
+    rendered = json.loads(body)["error"]["message"]
+    assert rendered == message
+    match = CLAUDE_CODE_PTL.search(rendered)
+    assert match is not None and (int(match[1]), int(match[2])) == (exc.tokens, exc.limit)
+
+
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
         (
             errors.ContextTooLong("Your input exceeds the context window of this model."),
             "prompt is too long: Your input exceeds the context window of this model.",
@@ -168,3 +197,20 @@ def test_stream_error_frame_exact() -> None:
         b'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error",'
         b'"message":"prompt is too long: 3 tokens > 2 maximum"}}\n\n'
     )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "stops"),
+    [(30, False), (300, False), (301, True), (5 * 3600, True)],
+)
+def test_a_limit_far_away_tells_the_client_not_to_retry(retry_after: int, stops: bool) -> None:
+    exc = errors.RateLimited("limit", retry_after=retry_after, resets_at=1_800_000_000.0)
+    _, headers, _ = render_error(exc, request_id="r")
+    got = dict(headers)
+    assert got[b"retry-after"] == str(retry_after).encode()
+    if stops:
+        assert got[b"x-should-retry"] == b"false"
+        assert got[b"anthropic-ratelimit-unified-status"] == b"rejected"
+        assert got[b"anthropic-ratelimit-unified-reset"] == b"1800000000"
+    else:
+        assert b"x-should-retry" not in got

@@ -447,6 +447,16 @@ def test_tool_choice(tool_choice: object, expected: ir.ToolChoice | None) -> Non
         ({"type": "adaptive"}, ir.Thinking("adaptive")),
         ({"type": "adaptive", "budget_tokens": 5}, ir.Thinking("adaptive")),
         ({"type": "disabled"}, ir.Thinking("disabled")),
+        (
+            {"type": "adaptive", "display": "omitted"},
+            ir.Thinking("adaptive", display="omitted"),
+        ),
+        (
+            {"type": "enabled", "budget_tokens": 1024, "display": "summarized"},
+            ir.Thinking("enabled", 1024, "summarized"),
+        ),
+        # Claude Code's `updates` (stream-json output), and any value to come, shows the text.
+        ({"type": "adaptive", "display": "updates"}, ir.Thinking("adaptive")),
     ],
 )
 def test_thinking(thinking: object, expected: ir.Thinking | None) -> None:

@@ -8,6 +8,7 @@ seen a byte (protocols §4 items 12-13).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -23,7 +24,11 @@ from codex2claudecode.backends.codex.models import (
     DEFAULT_TIER_MODELS,
     resolve_model,
 )
-from codex2claudecode.backends.codex.payload import DEFAULT_INSTRUCTIONS, encode_payload
+from codex2claudecode.backends.codex.payload import (
+    DEFAULT_INSTRUCTIONS,
+    encode_payload,
+    reasoning_shown,
+)
 from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.tokens import count_text
@@ -50,8 +55,10 @@ class CodexBackend:
         tier_models: Mapping[str, str] | None = None,
         service_tier: Callable[[], str | None] = lambda: None,
         handshake_hold: float = HANDSHAKE_HOLD,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._accounts = accounts
+        self._clock = clock
         self._count_tokens = count_tokens
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
         self._service_tier = service_tier
@@ -69,7 +76,7 @@ class CodexBackend:
         model = resolve_model(
             request.model,
             effort=request.effort,
-            thinking=request.thinking,
+            thinking=_thinking_asked(request),
             tier_models=self._tier_models,
         )
         payload = encode_payload(
@@ -84,12 +91,17 @@ class CodexBackend:
         body = self.encode(request)
         session = request.session_key
         refusal: errors.RateLimited | None = None
-        for member in self._accounts.choose(session):
+        try:
+            members = self._accounts.choose(session)
+        except errors.RateLimited as exc:
+            raise await self._limit_reached(exc) from None
+        for member in members:
             began = False
             try:
                 async with member.handle.client.open(body, session_id=session) as response:
                     decoder = ResponsesDecoder(
-                        on_rate_limits=self._accounts.rate_limit_events(member)
+                        on_rate_limits=self._accounts.rate_limit_events(member),
+                        reasoning=reasoning_shown(request),
                     )
                     stream = _Stream(response, decoder)
                     first = await stream.handshake(self._handshake_hold)
@@ -111,14 +123,38 @@ class CodexBackend:
                 refusal = exc
             except errors.ContextTooLong as exc:
                 if exc.tokens is None:
-                    # Claude Code reads "N tokens > M maximum" to decide how much to compact,
-                    # so N must exceed M even when our local count comes out lower than the
-                    # upstream's.
-                    exc.tokens = max(self.count_tokens(request), CONTEXT_WINDOW + 1)
-                    exc.limit = CONTEXT_WINDOW
+                    _count_overflow(exc, self.count_tokens(request))
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises
-        raise self._accounts.exhausted(refusal)
+        raise await self._limit_reached(self._accounts.exhausted(refusal))
+
+    async def _limit_reached(self, exc: errors.RateLimited) -> errors.RateLimited:
+        """The refusal as the user should read it: which account, and when it resets.
+
+        With a single account it is named by its e-mail (not its key, an opaque id) and the
+        reset is given in local time (issue 11.2).
+        """
+        if exc.retry_after is None:
+            return exc
+        now = self._clock()
+        resets_at = float(round(now + exc.retry_after))
+        members = self._accounts.pool.members
+        if len(members) != 1:
+            return errors.RateLimited(
+                f"{exc.message.rstrip('. ')} · resets {reset_time(resets_at, now)}",
+                retry_after=exc.retry_after,
+                resets_at=resets_at,
+            )
+        try:
+            email = (await members[0].handle.auth.credentials()).email
+        except errors.GatewayError:
+            email = None
+        return errors.RateLimited(
+            f"The ChatGPT account {email or members[0].key} has reached its usage limit "
+            f"· resets {reset_time(resets_at, now)}",
+            retry_after=exc.retry_after,
+            resets_at=resets_at,
+        )
 
     async def models(self) -> list[ModelInfo]:
         """The catalog, each model followed by its effort-suffix variants."""
@@ -153,6 +189,36 @@ class CodexBackend:
     async def environments(self) -> UpstreamReply:
         """The active account's `wham/environments` answer, as the upstream gave it."""
         return await self._accounts.active_get(ENVIRONMENTS_PATH)
+
+
+def _thinking_asked(request: ir.Request) -> ir.Thinking | None:
+    """The client's thinking; an OpenAI client asking for reasoning summaries wants it on."""
+    if request.thinking is None and request.reasoning_summary is not None:
+        return ir.Thinking("adaptive")
+    return request.thinking
+
+
+def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
+    """Our own numbers for an overflow the upstream gave none for (issue 11.5).
+
+    Claude Code reads "N tokens > M maximum" to decide how much to compact, so N must exceed M:
+    a local count below the window (the upstream counts differently, or the window is smaller
+    for this model) is raised to just above it, and the real count is said too.
+    """
+    exc.limit = CONTEXT_WINDOW
+    exc.approximate = True
+    exc.tokens = max(counted, CONTEXT_WINDOW + 1)
+    if counted <= CONTEXT_WINDOW:
+        exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
+
+
+def reset_time(epoch: float, now: float) -> str:
+    """`3:05pm`, or `Jan 5, 3:05pm` a day or more ahead: local time, as Claude Code words it."""
+    moment = time.localtime(epoch)
+    clock = time.strftime("%I:%M%p", moment).lstrip("0").lower()
+    if epoch - now < 20 * 3600:
+        return clock
+    return f"{time.strftime('%b', moment)} {moment.tm_mday}, {clock}"
 
 
 class _Stream:

@@ -18,7 +18,7 @@ from codex2claudecode import __version__, errors
 from codex2claudecode.backends.base import UpstreamReply
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.auth import CodexAuth
-from codex2claudecode.backends.codex.events import is_context_overflow
+from codex2claudecode.backends.codex.events import context_too_long, is_context_overflow
 from codex2claudecode.config import Config
 from codex2claudecode.http_client import unreachable
 
@@ -161,7 +161,7 @@ def upstream_error(
             retry_after=_retry_after(payload, hdrs),
         )
     if status in (400, 413) and (code == "context_length_exceeded" or is_context_overflow(detail)):
-        return errors.ContextTooLong(detail)
+        return context_too_long(detail)
     if status == 400 or status == 422:
         return errors.InvalidRequest(detail or "The ChatGPT backend rejected the request")
     if status == 401:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import orjson
 
 from codex2claudecode import errors, ir
+from codex2claudecode.backends.codex.payload import ReasoningShown
 from codex2claudecode.backends.codex.signature import pack_reasoning
 
 _CONTEXT_OVERFLOW = re.compile(
@@ -25,6 +26,11 @@ _CONTEXT_OVERFLOW = re.compile(
     re.IGNORECASE,
 )
 """Messages that mean the prompt does not fit the model's window (spec §8.2)."""
+
+_DIGITS = r"\d[\d,]*"
+_TOKENS_OVER = re.compile(rf"(?P<tokens>{_DIGITS})\s*tokens?\s*>\s*(?P<limit>{_DIGITS})", re.I)
+_MAXIMUM = re.compile(rf"maximum context length is ({_DIGITS})", re.I)
+_RESULTED = re.compile(rf"(?:resulted in|requested) ({_DIGITS})", re.I)
 
 _RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded", "usage_limit_reached", "usage_not_included"})
 _OVERLOAD_CODES = frozenset({"server_is_overloaded", "slow_down"})
@@ -48,11 +54,19 @@ class ResponsesDecoder:
 
     _handlers: ClassVar[dict[bytes, Handler]]
 
-    def __init__(self, *, on_rate_limits: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        on_rate_limits: Callable[[dict[str, Any]], None] | None = None,
+        reasoning: ReasoningShown = "summarized",
+    ) -> None:
         """
         Args:
             on_rate_limits: gets each `codex.rate_limits` event (protocols §5c), decoded.
+            reasoning: how reasoning reaches the client: summaries as thinking blocks,
+                thinking blocks without text (`omitted`), or nothing (`off`).
         """
+        self._reasoning = reasoning
         self.done = False
         """True once the response completed (or stopped incomplete); later events are ignored."""
         self._started = False
@@ -185,6 +199,11 @@ class ResponsesDecoder:
     def _reasoning_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
         item_id = item.get("id") or ""
         encrypted = item.get("encrypted_content") or ""
+        if self._reasoning != "summarized":
+            if self._reasoning == "omitted" and encrypted:
+                self._close(out)
+                out += [ir.ThinkingStart(), ir.ThinkingEnd(pack_reasoning(item_id, encrypted))]
+            return
         if self._open != "thinking" and item_id not in self._streamed:
             text = "\n\n".join(
                 part["text"] for part in item.get("summary") or () if part.get("text")
@@ -235,7 +254,7 @@ class ResponsesDecoder:
     def _summary_delta(self, data: bytes, out: list[ir.Event]) -> None:
         event = _loads(data)
         text = event.get("delta")
-        if not text:
+        if not text or self._reasoning != "summarized":
             return
         item_id = event.get("item_id") or ""
         if self._open != "thinking" or self._open_item != item_id:
@@ -304,7 +323,7 @@ def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:
     code = error.get("code") or error.get("type")
     message = str(error.get("message") or "")
     if code == "context_length_exceeded":
-        return errors.ContextTooLong(message or "The conversation is too long for the model")
+        return context_too_long(message or "The conversation is too long for the model")
     if code in _RATE_LIMIT_CODES:
         resets = error.get("resets_in_seconds")
         return errors.RateLimited(
@@ -314,8 +333,29 @@ def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:
     if code in _OVERLOAD_CODES:
         return errors.UpstreamUnavailable(message or "The ChatGPT backend is overloaded")
     if message and is_context_overflow(message):
-        return errors.ContextTooLong(message)
+        return context_too_long(message)
     return errors.UpstreamFailed(message or "Upstream generation failed")
+
+
+def context_too_long(message: str) -> errors.ContextTooLong:
+    """The overflow error for an upstream message, with its token numbers when it gives them.
+
+    OpenAI words it "maximum context length is M tokens. However, your messages resulted in N
+    tokens"; Anthropic-style upstreams "N tokens > M maximum".
+    """
+    tokens = _TOKENS_OVER.search(message)
+    if tokens is not None:
+        return errors.ContextTooLong(
+            message, tokens=_number(tokens["tokens"]), limit=_number(tokens["limit"])
+        )
+    limit, used = _MAXIMUM.search(message), _RESULTED.search(message)
+    if limit is not None and used is not None:
+        return errors.ContextTooLong(message, tokens=_number(used[1]), limit=_number(limit[1]))
+    return errors.ContextTooLong(message)
+
+
+def _number(digits: str) -> int:
+    return int(digits.replace(",", ""))
 
 
 def is_context_overflow(message: str) -> bool:

@@ -38,6 +38,7 @@ _GPT5 = re.compile(
     r"(?P<base>gpt-5(?:[.-][^_]*)?)(?:_(?P<effort>none|minimal|low|medium|high|xhigh|max))?",
     re.IGNORECASE,
 )
+_VERSION = re.compile(r"gpt-5(?:\.(?P<minor>\d+))?(?![\d])")
 _NON_REASONING = re.compile(r"(?:chatgpt-|gpt-)(?:3|4)", re.IGNORECASE)
 _CONTEXT_TAG = re.compile(r"\[[^\]]*\]$")
 """Claude Code's `[1m]` marker: asks the client for a 1M window; never part of the model id."""
@@ -59,25 +60,43 @@ def resolve_model(
 ) -> ResolvedModel:
     """The upstream model and reasoning effort for a client's model name.
 
-    Effort precedence: a name suffix, then `effort` (the client's explicit choice), then the
-    thinking budget, then `medium`. `claude-*` names map by tier through `tier_models`.
+    Effort precedence: a name suffix, then `effort` (the client's explicit choice), then,
+    with thinking off (absent or disabled), the lowest effort the model allows; with thinking
+    on, the thinking budget, then `medium`. `claude-*` names map by tier through `tier_models`.
     """
-    fallback = effort or _thinking_effort(thinking) or DEFAULT_EFFORT
     name = _CONTEXT_TAG.sub("", name.strip())
     if name.lower().startswith("claude"):
         tier = _claude_tier(name)
         name = _CONTEXT_TAG.sub("", (tier_models.get(tier) or DEFAULT_TIER_MODELS[tier]).strip())
-    return _resolve_gpt(name, fallback)
-
-
-def _resolve_gpt(name: str, fallback: ir.Effort) -> ResolvedModel:
     match = _GPT5.fullmatch(name)
-    if match:
-        suffix = match["effort"]
-        return ResolvedModel(match["base"], _SUFFIX_EFFORTS[suffix.lower()] if suffix else fallback)
+    base = match["base"] if match else name
+    if match and match["effort"]:
+        return ResolvedModel(base, _SUFFIX_EFFORTS[match["effort"].lower()])
     if _NON_REASONING.match(name):
         return ResolvedModel(name, None)
-    return ResolvedModel(name, fallback)
+    if effort is not None:
+        return ResolvedModel(base, effort)
+    if thinking is None or not thinking.on:
+        return ResolvedModel(base, lowest_effort(base))
+    return ResolvedModel(base, _thinking_effort(thinking) or DEFAULT_EFFORT)
+
+
+def lowest_effort(model: str) -> ir.Effort:
+    """The least reasoning `model` accepts on the Codex backend, for requests without thinking.
+
+    `none` exists from GPT-5.1 on, but the Codex backend takes it only from GPT-5.4 on; GPT-5
+    itself knows `minimal`; the codex-mini models start at `medium`.
+    """
+    lowered = model.lower()
+    if "codex-mini" in lowered:
+        return "medium"
+    version = _VERSION.match(lowered)
+    if version is None or "codex" in lowered:
+        return "low"
+    minor = int(version["minor"] or 0)
+    if minor == 0:
+        return "minimal"
+    return "none" if minor >= 4 else "low"
 
 
 def _claude_tier(name: str) -> str:
@@ -88,13 +107,9 @@ def _claude_tier(name: str) -> str:
     return "sonnet"
 
 
-def _thinking_effort(thinking: ir.Thinking | None) -> ir.Effort | None:
-    if thinking is None:
-        return None
+def _thinking_effort(thinking: ir.Thinking) -> ir.Effort | None:
     match thinking.mode:
-        case "disabled":
-            return "low"
-        case "adaptive":
+        case "disabled" | "adaptive":
             return None
         case "enabled":
             budget = thinking.budget_tokens

@@ -7,7 +7,7 @@ Only fields the backend accepts are sent: it rejects `max_output_tokens`, `tempe
 from __future__ import annotations
 
 import re
-from typing import assert_never
+from typing import Literal, assert_never
 
 from codex2claudecode import ir
 from codex2claudecode.backends.codex.models import ResolvedModel
@@ -22,6 +22,7 @@ DEFAULT_DOCUMENT_NAME = "document.pdf"
 _FORMAT_NAME_INVALID = re.compile(r"[^A-Za-z0-9_-]")
 
 Item = dict[str, object]
+ReasoningShown = Literal["summarized", "omitted", "off"]
 
 
 def encode_payload(
@@ -40,11 +41,15 @@ def encode_payload(
         "tool_choice": _tool_choice(request.tool_choice) if request.tools else "auto",
         "parallel_tool_calls": request.tool_choice.parallel if request.tool_choice else True,
     }
+    thinking = reasoning_shown(request)
     if model.effort is not None:
-        body["reasoning"] = {"effort": model.effort, "summary": "auto"}
+        reasoning: Item = {"effort": model.effort}
+        if thinking == "summarized":
+            reasoning["summary"] = "auto"
+        body["reasoning"] = reasoning
     body["store"] = False
     body["stream"] = True
-    if model.effort is not None:
+    if model.effort is not None and thinking != "off":
         # Without it no reasoning item can be echoed next turn (`store` is false); models
         # without reasoning reject it.
         body["include"] = ["reasoning.encrypted_content"]
@@ -55,6 +60,18 @@ def encode_payload(
     if service_tier:
         body["service_tier"] = service_tier
     return body
+
+
+def reasoning_shown(request: ir.Request) -> ReasoningShown:
+    """How the client gets the model's reasoning: as summaries, as empty signed blocks
+    (`display: omitted`), or not at all (thinking absent or disabled, as the real API).
+
+    An OpenAI client asks with `reasoning.summary` instead of `thinking`.
+    """
+    thinking = request.thinking
+    if thinking is None:
+        return "off" if request.reasoning_summary is None else "summarized"
+    return thinking.display if thinking.on else "off"
 
 
 def _encode_input(messages: tuple[ir.Message, ...]) -> list[Item]:

@@ -177,10 +177,12 @@ class _Thinking(msgspec.Struct, tag_field="type"):
 
 class ThinkingEnabled(_Thinking, tag="enabled"):
     budget_tokens: Annotated[int, msgspec.Meta(ge=1)]
+    display: str | None = None
+    """`summarized`, `omitted`, or newer values (Claude Code sends `updates`): not a closed set."""
 
 
 class ThinkingAdaptive(_Thinking, tag="adaptive"):
-    pass
+    display: str | None = None
 
 
 class ThinkingDisabled(_Thinking, tag="disabled"):

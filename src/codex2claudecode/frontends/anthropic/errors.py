@@ -30,6 +30,27 @@ _TYPE_BY_STATUS: dict[int, str] = {
 _PROMPT_TOO_LONG = "prompt is too long"
 
 
+RETRY_WITHIN = 300
+"""Seconds: a limit lifting sooner is retried by the client (Claude Code waits `retry-after`);
+one lifting later stops it at once, with the reset in the message (issue 11.2)."""
+
+
+def _limit_reached(exc: RateLimited) -> list[tuple[bytes, bytes]]:
+    """What Anthropic's API sends a subscriber whose limit is spent.
+
+    Claude Code 2.1.x gives up on a 429 with `x-should-retry: false` without retrying and shows
+    the error's message; with a subscription (or gateway) login it also reads the
+    `anthropic-ratelimit-unified-*` headers to word its own "limit reached · resets …" notice.
+    """
+    headers = [
+        (b"x-should-retry", b"false"),
+        (b"anthropic-ratelimit-unified-status", b"rejected"),
+    ]
+    if exc.resets_at is not None:
+        headers.append((b"anthropic-ratelimit-unified-reset", str(round(exc.resets_at)).encode()))
+    return headers
+
+
 def error_type(exc: GatewayError) -> str:
     """The Anthropic `error.type` for an error, chosen by its HTTP status."""
     if isinstance(exc, NoAccount):
@@ -48,7 +69,12 @@ def error_message(exc: GatewayError) -> str:
     if not isinstance(exc, ContextTooLong):
         return exc.message
     if exc.tokens is not None and exc.limit is not None:
-        return f"{_PROMPT_TOO_LONG}: {exc.tokens} tokens > {exc.limit} maximum"
+        about = "about " if exc.approximate else ""
+        numbers = f"{_PROMPT_TOO_LONG}: {about}{exc.tokens} tokens > {exc.limit} maximum"
+        if exc.approximate and exc.tokens == exc.limit + 1:
+            # Raised to keep the shape Claude Code compacts on: say what was really counted.
+            return f"{numbers} ({exc.message})"
+        return numbers
     if exc.message.startswith(_PROMPT_TOO_LONG):
         return exc.message
     return f"{_PROMPT_TOO_LONG}: {exc.message}"
@@ -72,6 +98,8 @@ def render_error(
     headers = [(b"content-type", b"application/json"), (b"request-id", request_id.encode())]
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         headers.append((b"retry-after", str(max(exc.retry_after, 0)).encode()))
+        if exc.retry_after > RETRY_WITHIN:
+            headers += _limit_reached(exc)
     if isinstance(exc, NoAccount):
         # Both the SDKs and Claude Code obey this header; retrying cannot conjure an account.
         headers.append((b"x-should-retry", b"false"))

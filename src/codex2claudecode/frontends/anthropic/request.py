@@ -8,7 +8,7 @@ Code adds new ones often (`context_management`, `output_config`, ...). Bad input
 from __future__ import annotations
 
 import re
-from typing import assert_never
+from typing import Literal, assert_never
 
 import orjson
 
@@ -185,14 +185,20 @@ def _thinking(thinking: wire.ThinkingConfig | None) -> ir.Thinking | None:
     match thinking:
         case None:
             return None
-        case wire.ThinkingEnabled(budget_tokens=budget):
-            return ir.Thinking("enabled", budget)
-        case wire.ThinkingAdaptive():
-            return ir.Thinking("adaptive")
+        case wire.ThinkingEnabled(budget_tokens=budget, display=display):
+            return ir.Thinking("enabled", budget, _display(display))
+        case wire.ThinkingAdaptive(display=display):
+            return ir.Thinking("adaptive", display=_display(display))
         case wire.ThinkingDisabled():
             return ir.Thinking("disabled")
         case _:
             assert_never(thinking)
+
+
+def _display(display: str | None) -> Literal["summarized", "omitted"]:
+    # Only `omitted` hides the text; every other value (`summarized`, Claude Code's `updates`,
+    # values yet to come) shows it.
+    return "omitted" if display == "omitted" else "summarized"
 
 
 def _output_format(output_format: wire.JsonSchemaFormat) -> ir.OutputFormat:

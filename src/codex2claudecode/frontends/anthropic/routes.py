@@ -129,4 +129,6 @@ class AnthropicRoutes:
 def _message_id(response_id: str) -> str:
     if response_id.startswith("resp_"):
         return "msg_" + response_id[5:]
+    if response_id.startswith("msg_"):
+        return response_id
     return "msg_" + (response_id or uuid.uuid4().hex)

@@ -1,0 +1,173 @@
+"""The request log's cost: what `submit()` adds to a request, and what the writer sustains.
+
+Measures, with a real `RequestLog` writing to a temporary directory:
+  * the request path: create a record (`RequestLog.start`), fill it as the pipeline would
+    (headers, a Claude Code request body by reference, 40 response chunks, usage, status) and
+    `submit()` it: µs per record, median of rounds, with the body log on and off;
+  * the writer: rows per second for a burst of records (redaction, capping, inserts), with the
+    Claude Code fixture body (76 KiB, capped to 64 KiB) and with bodies off;
+  * event-loop lag with the log off, on without bodies and on with bodies: an asyncio loop
+    "serves" a request every 2 ms (a 1 ms timer, then fill and submit a record) and measures how
+    late each timer fires; the difference to "off" is what the log adds to a request's latency.
+
+Usage: .venv/bin/python bench/bench_requestlog.py [--records 2000] [--rounds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from codex2claudecode import ir
+from codex2claudecode.requestlog import RequestLog, RequestRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "claude-code" / "messages_main_stream.json"
+HEADERS = [
+    (b"host", b"127.0.0.1:8787"),
+    (b"authorization", b"Bearer local-password"),
+    (b"content-type", b"application/json"),
+    (b"anthropic-version", b"2023-06-01"),
+    (b"user-agent", b"claude-cli/2.1.197 (external, sdk-cli)"),
+    (b"x-claude-code-session-id", b"8c0b2f5e-1d7c-4b7e-9a51-6a3c2f0d9e11"),
+]
+CHUNK = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello there, "}}\n\n'  # noqa: E501
+USAGE = ir.Usage(input_tokens=21_000, cached_tokens=18_000, output_tokens=420, reasoning_tokens=64)
+
+
+def fill(log: RequestLog, n: int, body: bytes) -> RequestRecord:
+    """One record as the pipeline would fill it for a streamed Claude Code request."""
+    record = log.start("POST", "/v1/messages?beta=true", request_id=f"req_{n:024x}")
+    record.request_headers = HEADERS
+    record.set_request_body(body)
+    record.dialect = "anthropic"
+    record.model_requested = "claude-sonnet-4-5"
+    record.provider = "codex"
+    record.account = "me@example.com"
+    record.upstream_status = 200
+    record.model_used = "gpt-5.4"
+    record.mark_first_byte()
+    for _ in range(40):
+        record.add_response_chunk(CHUNK)
+    record.set_usage(USAGE)
+    record.stop_reason = "end_turn"
+    record.finish(200)
+    return record
+
+
+def submit_cost(directory: Path, body: bytes, *, log_body: bool, rounds: int) -> dict[str, float]:
+    """µs per record on the request path: fill + submit, and submit alone."""
+    log = RequestLog(directory / f"submit-{log_body}.db", log_body=log_body)
+    full: list[float] = []
+    alone: list[float] = []
+    per_round = 200
+    try:
+        for r in range(rounds):
+            started = time.perf_counter()
+            records = [fill(log, r * per_round + i, body) for i in range(per_round)]
+            filled = time.perf_counter()
+            for record in records:
+                log.submit(record)
+            done = time.perf_counter()
+            full.append((done - started) / per_round * 1e6)
+            alone.append((done - filled) / per_round * 1e6)
+            log.flush()  # keep the backlog out of the next round
+    finally:
+        log.close()
+    return {
+        "start+fill+submit_us_p50": statistics.median(full),
+        "submit_alone_us_p50": statistics.median(alone),
+    }
+
+
+def writer_throughput(
+    directory: Path, body: bytes, *, log_body: bool, count: int
+) -> dict[str, float]:
+    """Rows/s for a burst of `count` records submitted at once."""
+    log = RequestLog(directory / f"burst-{log_body}.db", log_body=log_body, prune_interval=0)
+    try:
+        log.submit(fill(log, 0, body))
+        log.flush()  # the file exists and the schema is written before timing
+        records = [fill(log, n, body) for n in range(1, count + 1)]
+        started = time.perf_counter()
+        for record in records:
+            log.submit(record)
+        log.flush(600)
+        elapsed = time.perf_counter() - started
+    finally:
+        log.close()
+    return {"rows_per_s": count / elapsed, "writer_us_per_row": elapsed / count * 1e6}
+
+
+async def _serve(log: RequestLog | None, body: bytes, requests: int) -> list[float]:
+    """Timer lateness (µs) for `requests` simulated requests, one every ~2 ms."""
+    late: list[float] = []
+    for n in range(requests):
+        started = time.perf_counter()
+        await asyncio.sleep(0.001)
+        late.append((time.perf_counter() - started - 0.001) * 1e6)
+        if log is not None:
+            log.submit(fill(log, n, body))
+        await asyncio.sleep(0.001)
+    return late
+
+
+def loop_lag(directory: Path, body: bytes, *, requests: int, runs: int) -> dict[str, float]:
+    """Median and p99 timer lateness per mode, medians over interleaved runs."""
+    modes: dict[str, dict[str, bool] | None] = {
+        "off": None,
+        "on_no_bodies": {"log_body": False},
+        "on_bodies": {"log_body": True},
+    }
+    p50: dict[str, list[float]] = {mode: [] for mode in modes}
+    p99: dict[str, list[float]] = {mode: [] for mode in modes}
+    for run in range(runs):
+        for mode, options in modes.items():
+            log = (
+                None
+                if options is None
+                else RequestLog(directory / f"lag-{mode}-{run}.db", **options)
+            )
+            try:
+                late = sorted(asyncio.run(_serve(log, body, requests)))
+            finally:
+                if log is not None:
+                    log.close()
+            p50[mode].append(late[len(late) // 2])
+            p99[mode].append(late[int(len(late) * 0.99)])
+    result: dict[str, float] = {}
+    for mode in modes:
+        result[f"{mode}_lag_us_p50"] = statistics.median(p50[mode])
+        result[f"{mode}_lag_us_p99"] = statistics.median(p99[mode])
+    for mode in ("on_no_bodies", "on_bodies"):
+        result[f"{mode}_added_us_p50"] = result[f"{mode}_lag_us_p50"] - result["off_lag_us_p50"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=1000, help="per loop-lag run")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved loop-lag runs")
+    args = parser.parse_args()
+    body = json.dumps(json.loads(FIXTURE.read_bytes())["request"]["body"]).encode()
+    results: dict[str, object] = {"request_body_bytes": len(body)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for log_body in (True, False):
+            key = "bodies_on" if log_body else "bodies_off"
+            results[key] = {
+                **submit_cost(Path(tmp), body, log_body=log_body, rounds=args.rounds),
+                **writer_throughput(Path(tmp), body, log_body=log_body, count=args.records),
+            }
+        results["loop_lag"] = loop_lag(Path(tmp), body, requests=args.requests, runs=args.runs)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The Kiro provider: `ir.Request` in, batches of `ir.Event` out.
+
+Per request: the model is resolved against the (cached) model list, the conversation is
+encoded and linted (`payload`, `lint`), sent with one account after another until one accepts
+it (`client`, `pool`), and the binary answer decoded read by read (`events`). Tool names and
+argument keys Kiro could not take are mapped back before the client sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Final
+
+import orjson
+
+from codex2claudecode import errors, ir
+from codex2claudecode.backends.base import AccountLimits, UpstreamReply
+from codex2claudecode.backends.kiro.catalog import ModelCatalog
+from codex2claudecode.backends.kiro.client import KiroRefused, Opened
+from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
+from codex2claudecode.backends.kiro.lint import lint_payload
+from codex2claudecode.backends.kiro.models import KiroModel, resolve_model
+from codex2claudecode.backends.kiro.payload import KiroPayload, encode_payload
+from codex2claudecode.backends.kiro.pool import KiroMember, KiroPool
+from codex2claudecode.backends.kiro.size import estimate_input_tokens
+from codex2claudecode.config import Config
+
+log = logging.getLogger(__name__)
+
+_NAMESPACE = uuid.UUID("6f0c1bde-8f3e-4d52-9a4b-2c6a8f0e5d11")
+"""Derives Kiro's conversation id from the client's session, so one conversation keeps one id."""
+
+
+class KiroBackend:
+    """Amazon Kiro (`backends.base.Backend`)."""
+
+    provider: Final = "kiro"
+
+    def __init__(
+        self,
+        config: Config,
+        accounts: KiroPool,
+        catalog: ModelCatalog,
+        *,
+        count_tokens: Callable[[ir.Request], int],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._accounts = accounts
+        self._catalog = catalog
+        self._count_tokens = count_tokens
+        self._clock = clock
+
+    def count_tokens(self, request: ir.Request) -> int:
+        """Input tokens counted locally (Kiro has no counting endpoint, spec §8)."""
+        return self._count_tokens(request)
+
+    async def models(self) -> list[ir.ModelInfo]:
+        return [
+            ir.ModelInfo(
+                id=m.id,
+                display_name=m.display_name,
+                context_window=m.max_input_tokens,
+                owned_by="anthropic" if m.id.startswith("claude") else "kiro",
+            )
+            for m in await self._catalog.models(self._accounts)
+        ]
+
+    async def generate(self, request: ir.Request) -> ir.EventBatches:
+        model = resolve_model(request.model, await self._catalog.models(self._accounts))
+        payload = self.encode(request, model)
+        refusal: errors.RateLimited | None = None
+        for member in self._accounts.choose(request.session_key):
+            try:
+                async with member.handle.client.generate(payload.body) as opened:
+                    self._accounts.served(member, request.session_key)
+                    async for batch in self._decode(opened, request, model, payload, member):
+                        yield batch
+                return
+            except KiroRefused as refused:
+                failure = refused.failure
+                if failure.cooldown in ("rate", "credits") and isinstance(
+                    failure.error, errors.RateLimited
+                ):
+                    self._accounts.refused(
+                        member, failure.error, credits=failure.cooldown == "credits"
+                    )
+                    refusal = failure.error
+                    continue
+                raise failure.error from None
+        assert refusal is not None  # `choose` returns at least one account or raises
+        raise self._accounts.exhausted(refusal)
+
+    def encode(self, request: ir.Request, model: KiroModel) -> KiroPayload:
+        """The linted Kiro body for `request` on `model`."""
+        conversation = str(
+            uuid.uuid5(_NAMESPACE, request.session_key) if request.session_key else uuid.uuid4()
+        )
+        payload = encode_payload(
+            request,
+            model=model,
+            conversation_id=conversation,
+            profile_arn=None,  # the client adds the account's real ARN, never an invented one
+            size_limit=self._config.kiro_payload_limit,
+            overflow="trim" if request.on_overflow == "trim" else "context_error",
+        )
+        linted = lint_payload(payload.body, model=model, size_limit=self._config.kiro_payload_limit)
+        for finding in linted.findings:
+            log.info("kiro request repaired: %s", finding)
+        if payload.warning:
+            log.warning("%s", payload.warning)
+        names = {new: payload.tool_names.get(old, old) for new, old in linted.tool_names.items()}
+        keys = {**payload.property_keys, **linted.property_keys}
+        return KiroPayload(
+            body=linted.body,
+            tool_names={**payload.tool_names, **names},
+            property_keys=keys,
+            thinking=payload.thinking,
+            size=payload.size,
+            findings=payload.findings + linted.findings,
+            warning=payload.warning,
+        )
+
+    async def _decode(
+        self,
+        opened: Opened,
+        request: ir.Request,
+        model: KiroModel,
+        payload: KiroPayload,
+        member: KiroMember,
+    ) -> ir.EventBatches:
+        decoder = KiroDecoder(
+            response_id="msg_" + uuid.uuid4().hex[:24],
+            model=request.model,
+            context_window=model.max_input_tokens,
+            estimated_input_tokens=estimate_input_tokens(payload.size),
+            thinking_tags=payload.thinking.style == "tags",
+            on_metering=self._accounts.metering(member),
+        )
+        stream = KiroStreamDecoder(decoder)
+        names = _ClientNames(payload.tool_names, payload.property_keys)
+        content = opened.response.content
+        chunk = opened.first
+        while True:
+            if chunk:
+                batch = names.restore(stream.feed(chunk))
+            else:
+                batch = names.restore(stream.finish())
+                if decoder.truncated_tool:
+                    log.warning(
+                        "Kiro cut the input of tool %s short; the turn ends with max_tokens",
+                        decoder.truncated_tool,
+                    )
+                if batch:
+                    yield batch
+                return
+            if batch:
+                yield batch
+            if decoder.done:
+                return
+            chunk = await _read(content)
+
+    async def usage(self) -> UpstreamReply:
+        """The active account's `getUsageLimits` answer, as Kiro gave it."""
+        return await self._accounts.active_usage()
+
+    async def environments(self) -> UpstreamReply:
+        raise errors.NotFound(
+            "/environments lists ChatGPT Codex cloud environments; the active provider is Kiro"
+        )
+
+    async def limits(self) -> list[AccountLimits]:
+        return await self._accounts.limits()
+
+    async def close(self) -> None:
+        await self._accounts.settle()
+
+
+async def _read(content: object) -> bytes:
+    import aiohttp
+
+    assert isinstance(content, aiohttp.StreamReader)
+    try:
+        return await content.readany()
+    except TimeoutError as exc:
+        raise errors.UpstreamFailed(
+            "Kiro sent nothing for too long; the stream was aborted"
+        ) from exc
+    except aiohttp.ClientError as exc:
+        raise errors.UpstreamFailed(
+            f"the connection to Kiro broke mid-stream ({exc.__class__.__name__})"
+        ) from exc
+
+
+class _ClientNames:
+    """Maps tool names and argument keys Kiro needed changed back to the client's."""
+
+    __slots__ = ("_keys", "_names", "_tool")
+
+    def __init__(self, names: Mapping[str, str], keys: Mapping[str, Mapping[str, str]]) -> None:
+        self._names = names
+        self._keys = keys
+        self._tool = ""
+
+    def restore(self, batch: list[ir.Event]) -> list[ir.Event]:
+        if not (self._names or self._keys):
+            return batch
+        out: list[ir.Event] = []
+        for event in batch:
+            if isinstance(event, ir.ToolCallStart):
+                self._tool = event.name
+                event = ir.ToolCallStart(event.id, self._names.get(event.name, event.name))
+            elif isinstance(event, ir.ToolCallDelta) and self._keys.get(self._tool):
+                event = ir.ToolCallDelta(_rename_keys(event.arguments_json, self._keys[self._tool]))
+            out.append(event)
+        return out
+
+
+def _rename_keys(arguments_json: str, renamed: Mapping[str, str]) -> str:
+    # The decoder sends each call's input whole (one delta), so it parses as an object.
+    try:
+        arguments = orjson.loads(arguments_json)
+    except orjson.JSONDecodeError:
+        return arguments_json
+    if not isinstance(arguments, dict):
+        return arguments_json
+    return orjson.dumps({renamed.get(k, k): v for k, v in arguments.items()}).decode()

@@ -1,0 +1,2 @@
+"""The OpenAI Responses dialect (`POST /v1/responses`): `request` (parse), `stream` (SSE),
+`response` (JSON) and `errors` (error shapes)."""

@@ -1,0 +1,91 @@
+"""`POST /v1/responses`: parse, generate, render in the Responses dialect."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+from codex2claudecode import errors, ir
+from codex2claudecode.asgi import BodyResponse, EventStreamResponse, Headers
+from codex2claudecode.frontends import pipeline
+from codex2claudecode.frontends.dialect import Dialect, Route, request_id_of
+from codex2claudecode.frontends.openai.errors import render_error
+from codex2claudecode.frontends.openai_responses.request import parse_responses
+from codex2claudecode.frontends.openai_responses.response import render_response
+from codex2claudecode.frontends.openai_responses.stream import ResponsesStreamRenderer
+
+SESSION_HEADER = "session_id"
+"""The Codex CLI names its conversation in this header (also sent as `session-id`)."""
+OPENAI_PATHS = ("/v1/responses", "/v1/chat/", "/v1/completions", "/v1/embeddings", "/v1/models")
+"""Paths an OpenAI client calls: errors there take OpenAI's shape, even for routes we lack."""
+
+
+def render_openai_error(exc: errors.GatewayError, request_id: str) -> tuple[int, Headers, bytes]:
+    return render_error(exc, request_id=request_id)
+
+
+class ResponsesRoutes:
+    def __init__(
+        self,
+        generate: ir.Generate,
+        *,
+        estimate_tokens: Callable[[ir.Request], int],
+        ping_interval: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._generate = generate
+        self._estimate_tokens = estimate_tokens
+        self._ping_interval = ping_interval
+        self._clock = clock
+
+    def dialect(self) -> Dialect:
+        return Dialect(
+            name="openai-responses",
+            routes=(
+                Route("POST", "/v1/responses", self.responses),
+                Route("POST", "/responses", self.responses),
+            ),
+            render_error=render_openai_error,
+            path_prefixes=OPENAI_PATHS,
+        )
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    async def responses(self, http: Request) -> BodyResponse | EventStreamResponse:
+        request_id = request_id_of(http)
+        try:
+            session = http.headers.get(SESSION_HEADER) or http.headers.get("session-id")
+            request = parse_responses(await http.body(), session_header=session)
+            response_id = "resp_" + uuid.uuid4().hex
+            estimate = self._estimate_tokens(request)
+            if request.stream:
+                return await pipeline.stream(
+                    self._generate,
+                    request,
+                    lambda _: ResponsesStreamRenderer(
+                        request,
+                        response_id=response_id,
+                        clock=self._now,
+                        input_tokens_estimate=estimate,
+                    ),
+                    headers=[(b"x-request-id", request_id.encode())],
+                    ping_interval=self._ping_interval,
+                )
+            created = self._now()
+            answer = await pipeline.accumulate(self._generate, request)
+            body = render_response(
+                answer,
+                request,
+                response_id=response_id,
+                created_at=created,
+                completed_at=self._now(),
+                input_tokens_estimate=estimate,
+            )
+            return BodyResponse(200, body, [(b"content-type", b"application/json")])
+        except errors.GatewayError as exc:
+            status, headers, body = render_error(exc, request_id=request_id)
+            return BodyResponse(status, body, headers)

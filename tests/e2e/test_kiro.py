@@ -1,0 +1,362 @@
+"""Claude and OpenAI clients through the real gateway in Kiro mode, against the fake Kiro
+upstream (binary event-stream frames) and the fake Kiro token endpoints."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from codex2claudecode.backends.kiro.accounts.credentials import format_expiry
+from codex2claudecode.cli import build_gateway
+from codex2claudecode.config import Config
+from tests.e2e.grammar import check
+from tests.fakes.kiro import FakeKiro, KiroReply
+from tests.fakes.kiro_oauth import SOCIAL_ARN, FakeKiroOAuth, Login
+from tests.fakes.kiro_stream import (
+    assistant_text,
+    exception_frame,
+    flip_byte,
+    message_metadata,
+    metadata,
+    reasoning,
+    text_answer,
+    tool_answer,
+    usage,
+)
+from tests.fakes.server import run_app
+
+BASH: Any = {
+    "name": "Bash",
+    "description": "Run a shell command",
+    "input_schema": {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {"command": {"type": "string"}},
+        "required": ["command"],
+        "additionalProperties": False,
+    },
+}
+
+
+@dataclass
+class KiroEnv:
+    root: Path
+    kiro: FakeKiro
+    kiro_url: str
+    oauth: FakeKiroOAuth
+    oauth_url: str
+    login: Login
+
+    @property
+    def ide(self) -> Path:
+        return self.root / ".aws" / "sso" / "cache" / "kiro-auth-token.json"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "HOME": str(self.root),
+            "CODEX2CLAUDECODE_HOME": str(self.root / "state"),
+            "UPSTREAM_PROVIDER": "kiro",
+            "KIRO_AUTH_FILE": str(self.ide),
+            "KIRO_AUTH_URL": self.oauth_url,
+            "KIRO_OIDC_URL": self.oauth_url,
+            "KIRO_BASE_URL": self.kiro_url,
+            "KIRO_PROFILE_FILE": str(self.root / "profile.json"),
+            **extra,
+        }
+
+    def generations(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.kiro.generations()]
+
+
+@pytest.fixture
+def kiro_env(tmp_path: Path) -> Iterator[KiroEnv]:
+    kiro, oauth = FakeKiro(), FakeKiroOAuth()
+    with run_app(kiro) as kiro_url, run_app(oauth.app) as oauth_url:
+        login = oauth.login("social")
+        env = KiroEnv(tmp_path, kiro, kiro_url, oauth, oauth_url, login)
+        env.ide.parent.mkdir(parents=True)
+        env.ide.write_text(
+            json.dumps(
+                {
+                    "accessToken": login.access_token,
+                    "refreshToken": login.refresh_token,
+                    "expiresAt": format_expiry(time.time() + 3600),
+                    "region": "us-east-1",
+                    "profileArn": SOCIAL_ARN,
+                    "authMethod": "social",
+                    "provider": "Google",
+                }
+            )
+        )
+        yield env
+
+
+@pytest.fixture
+def start(kiro_env: KiroEnv) -> Iterator[Any]:
+    stack: list[Any] = []
+
+    def start(**extra: str) -> str:
+        cm = run_app(build_gateway(Config.load(kiro_env.env(**extra))).app)
+        stack.append(cm)
+        return cm.__enter__()
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(start: Any) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=start(), api_key="x", max_retries=0) as sdk:
+        yield sdk
+
+
+def hi(client: anthropic.Anthropic, **extra: Any) -> anthropic.types.Message:
+    message: anthropic.types.Message = client.messages.create(
+        model="claude-sonnet-4-5-20250929",
+        max_tokens=200,
+        messages=[{"role": "user", "content": "hi"}],
+        **extra,
+    )
+    return message
+
+
+# ------------------------------------------------------------------------------ answers
+
+
+def test_plain_answer_and_the_upstream_request(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    kiro_env.kiro.script(KiroReply([text_answer("Hello ", "from Kiro.", token_usage=usage(30, 4))]))
+    message = hi(client, system="Be brief.")
+    assert message.content[0].type == "text" and message.content[0].text == "Hello from Kiro."
+    assert message.stop_reason == "end_turn"
+    assert message.usage.input_tokens == 30 and message.usage.output_tokens == 4
+    recorded = kiro_env.kiro.generations()[-1]
+    assert recorded.headers["authorization"] == f"Bearer {kiro_env.login.access_token}"
+    assert recorded.headers["x-amzn-kiro-agent-mode"] == "vibe"
+    body = recorded.body
+    assert body["profileArn"] == SOCIAL_ARN
+    state = body["conversationState"]
+    current = state["currentMessage"]["userInputMessage"]
+    assert current["modelId"] == "claude-sonnet-4.5"
+    assert "hi" in current["content"] and "Be brief." in json.dumps(state)
+
+
+def test_stream_grammar_with_frames_split_across_reads(kiro_env: KiroEnv, start: Any) -> None:
+    kiro_env.kiro.script(KiroReply([text_answer("one ", "two ", "three")], split=7))
+    url = start()
+    with httpx.stream(
+        "POST",
+        url + "/v1/messages",
+        json={
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 50,
+            "stream": True,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    ) as r:
+        raw = r.read()
+    events = check(raw)
+    text = "".join(d["delta"]["text"] for name, d in events if name == "content_block_delta")
+    assert text == "one two three"
+
+
+def test_tool_loop_keeps_history_alternating(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    kiro_env.kiro.script(
+        KiroReply(
+            [
+                message_metadata()
+                + tool_answer([("tooluse_1", "Bash", '{"command": "ls"}')], text="Let me look.")
+            ]
+        ),
+        KiroReply([text_answer("Two files.")]),
+    )
+    first = client.messages.create(
+        model="claude-opus-4-8",
+        max_tokens=100,
+        tools=[BASH],
+        messages=[{"role": "user", "content": "list"}],
+    )
+    assert first.stop_reason == "tool_use"
+    call = next(b for b in first.content if b.type == "tool_use")
+    assert (call.name, call.input) == ("Bash", {"command": "ls"})
+    second = client.messages.create(
+        model="claude-opus-4-8",
+        max_tokens=100,
+        tools=[BASH],
+        messages=[
+            {"role": "user", "content": "list"},
+            {"role": "assistant", "content": first.content},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "a b"}],
+            },
+        ],
+    )
+    assert second.content[0].text == "Two files."  # type: ignore[union-attr]
+    state = kiro_env.generations()[-1]["conversationState"]
+    roles = [next(iter(turn)) for turn in state["history"]]
+    assert roles == ["userInputMessage", "assistantResponseMessage"]
+    context = state["currentMessage"]["userInputMessage"]["userInputMessageContext"]
+    assert context["toolResults"][0]["toolUseId"] == call.id
+    spec = context["tools"][0]["toolSpecification"]
+    assert "$schema" not in json.dumps(spec)
+
+
+def test_native_thinking_passes_kiro_signature(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    frames = (
+        message_metadata()
+        + reasoning("Let me think.")
+        + reasoning(signature="kiro-sig-1")
+        + assistant_text("42")
+        + metadata("END_TURN", usage())
+    )
+    kiro_env.kiro.script(KiroReply([frames]))
+    message = client.messages.create(
+        model="claude-opus-4-8",
+        max_tokens=2000,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=[{"role": "user", "content": "answer"}],
+    )
+    thinking = message.content[0]
+    assert thinking.type == "thinking"
+    assert (thinking.thinking, thinking.signature) == ("Let me think.", "kiro-sig-1")
+    assert message.content[1].text == "42"  # type: ignore[union-attr]
+    assert "additionalModelRequestFields" in kiro_env.generations()[-1]
+
+
+# ------------------------------------------------------------------------------ failures
+
+
+def test_a_refused_token_is_refreshed_once(kiro_env: KiroEnv, client: anthropic.Anthropic) -> None:
+    stale = kiro_env.login.access_token
+    kiro_env.kiro.accepts = lambda token: token != stale
+    kiro_env.kiro.script(KiroReply([text_answer("after refresh")]))
+    assert hi(client).content[0].text == "after refresh"  # type: ignore[union-attr]
+    assert kiro_env.oauth.grants == 1
+    saved = json.loads(kiro_env.ide.read_text())
+    assert saved["accessToken"] != stale
+
+
+def test_over_the_size_limit_claude_code_gets_the_compaction_error(
+    kiro_env: KiroEnv, start: Any
+) -> None:
+    url = start(KIRO_PAYLOAD_SIZE_LIMIT_BYTES="2000")
+    with (
+        anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as sdk,
+        pytest.raises(anthropic.BadRequestError) as caught,
+    ):
+        sdk.messages.create(
+            model="claude-sonnet-4-5",
+            max_tokens=10,
+            messages=[{"role": "user", "content": "word " * 2000}],
+        )
+    message = caught.value.body["error"]["message"]  # type: ignore[index]
+    assert message.startswith("prompt is too long:")
+    numbers = [int(word) for word in message.replace(":", " ").split() if word.isdigit()]
+    assert numbers[0] > numbers[1]  # N > M: Claude Code compacts by the right amount
+    assert kiro_env.kiro.generations() == []
+
+
+def test_throttling_is_a_429_with_retry_after(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    for _ in range(4):
+        kiro_env.kiro.script(
+            KiroReply(
+                status=429,
+                body={"message": "Too many requests", "reason": "USER_REQUEST_RATE_EXCEEDED"},
+                headers={"retry-after": "0"},
+            )
+        )
+    with pytest.raises(anthropic.RateLimitError):
+        hi(client)
+
+
+def test_spent_credits_say_which_limit(kiro_env: KiroEnv, client: anthropic.Anthropic) -> None:
+    kiro_env.kiro.script(
+        KiroReply(
+            status=429,
+            body={"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"},
+        )
+    )
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        hi(client)
+    assert "monthly" in str(caught.value)
+    assert len(kiro_env.kiro.generations()) == 1  # spent credits are not retried
+
+
+def test_mid_stream_exception_and_corrupt_frame_end_the_stream_with_an_error(
+    kiro_env: KiroEnv, start: Any
+) -> None:
+    good = message_metadata() + assistant_text("partial")
+    kiro_env.kiro.script(
+        KiroReply([good, exception_frame("ThrottlingException", "slow down")], frame_delay=0.1),
+        KiroReply([good, flip_byte(assistant_text("more"), 20)], frame_delay=0.1),
+    )
+    url = start()
+    for _ in range(2):
+        with httpx.stream(
+            "POST",
+            url + "/v1/messages",
+            json={
+                "model": "claude-sonnet-4-5",
+                "max_tokens": 50,
+                "stream": True,
+                "messages": [{"role": "user", "content": "hi"}],
+            },
+        ) as r:
+            raw = r.read().decode()
+        assert r.status_code == 200
+        assert "event: error" in raw and "message_stop" not in raw
+
+
+# ------------------------------------------------------------------------------ around
+
+
+def test_openai_chat_models_usage_and_count_tokens(kiro_env: KiroEnv, start: Any) -> None:
+    url = start()
+    kiro_env.kiro.script(KiroReply([text_answer("Hi from chat")]))
+    with openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0) as sdk:
+        completion = sdk.chat.completions.create(
+            model="claude-sonnet-4.5", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert completion.choices[0].message.content == "Hi from chat"
+        ids = [m.id for m in sdk.models.list()]
+    assert ids == ["claude-sonnet-4.5", "claude-opus-4.8", "claude-haiku-4.5"]  # three pages
+    usage_reply = httpx.get(url + "/usage").json()
+    assert usage_reply["subscriptionInfo"]["subscriptionTitle"] == "KIRO PRO"
+    counted = httpx.post(
+        url + "/v1/messages/count_tokens",
+        json={
+            "model": "claude-sonnet-4-5",
+            "messages": [{"role": "user", "content": "hello world"}],
+        },
+    ).json()
+    assert counted["input_tokens"] > 0
+    assert httpx.get(url + "/environments").status_code == 404
+
+
+def test_no_kiro_account_says_how_to_add_one(kiro_env: KiroEnv, start: Any) -> None:
+    kiro_env.ide.unlink()
+    with (
+        anthropic.Anthropic(base_url=start(), api_key="x", max_retries=0) as sdk,
+        pytest.raises(anthropic.APIStatusError) as caught,
+    ):
+        hi(sdk)
+    assert caught.value.status_code == 503
+    assert "accounts import --provider kiro" in str(caught.value)
