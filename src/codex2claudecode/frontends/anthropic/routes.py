@@ -81,11 +81,13 @@ class AnthropicRoutes:
             request = parse_messages(body, session_header=http.headers.get(SESSION_HEADER))
             if record is not None:
                 record.model_requested = request.model
+            http.state.model = request.model  # for the console line (server.middleware)
             if request.stream:
                 return await self._stream(request, request_id, record)
             return await self._complete(request, record)
         except errors.GatewayError as exc:
             pipeline.failed(record, exc)
+            http.state.error = exc.message
             return error_response(exc, request_id)
 
     async def count_tokens(self, http: Request) -> BodyResponse:
@@ -97,6 +99,7 @@ class AnthropicRoutes:
             # tiktoken releases the GIL, so a big count does not stall other streams.
             count = await asyncio.to_thread(self._count_tokens, request)
         except errors.GatewayError as exc:
+            http.state.error = exc.message
             return error_response(exc, request_id)
         return BodyResponse(200, orjson.dumps({"input_tokens": count}))
 
