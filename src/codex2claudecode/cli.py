@@ -40,6 +40,7 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode.backends.codex.factory import build_codex_backend
     from codex2claudecode.backends.codex.health import codex_health
     from codex2claudecode.backends.kiro.factory import build_kiro_backend
+    from codex2claudecode.backends.kiro.health import kiro_health
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
     from codex2claudecode.frontends.models import model_routes
     from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
@@ -73,7 +74,8 @@ def build_gateway(config: Config) -> Gateway:
     chat = ChatRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
 
     def health() -> dict[str, object]:
-        # Only the Codex provider reports its readiness so far; the Kiro one can add its own.
+        if providers.active_name == "kiro":
+            return kiro_health(config, now=time.time())
         return codex_health(config, now=time.time())
 
     app = create_app(
@@ -213,6 +215,12 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
 def account_summary(config: Config) -> tuple[str, str | None]:
     """Who requests will run as, and what is wrong if nobody: `(who, None)` or `("none", why)`."""
     from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+    from codex2claudecode.provider_config import chosen_provider
+
+    if chosen_provider(config) == "kiro":
+        from codex2claudecode.backends.kiro.health import kiro_account_line
+
+        return kiro_account_line(config)
 
     try:
         creds = CodexAccountStore.from_config(config).load()
@@ -238,8 +246,15 @@ def banner(
         port: the bound port (the real one when `config.port` is 0).
         prefix: how the user runs this program (see `commands.invocation`).
     """
+    from codex2claudecode.provider_config import chosen_provider
+
     base = gateway_base_url(config.host, port)
     token = shlex.quote(config.password or PLACEHOLDER_TOKEN)
+    kiro = chosen_provider(config) == "kiro"
+    name = "Kiro" if kiro else "Codex"
+    managed_kiro = config.home / "kiro-state.json"
+    kiro_file = managed_kiro if managed_kiro.exists() else config.kiro_auth_file
+    accounts_file = kiro_file if kiro else config.codex_auth_path
     lines = [
         f"codex2claudecode {__version__} is listening on {base}",
         "",
@@ -247,8 +262,9 @@ def banner(
         f"  Token counting:   {base}/v1/messages/count_tokens",
         f"  OpenAI SDKs:      {base}/v1 (responses, chat/completions, models)",
         f"  Health:           {base}/health",
-        f"  Accounts file:    {config.codex_auth_path}",
-        *([f"  Codex account:    {account}"] if account else []),
+        f"  Provider:         {'Kiro' if kiro else 'ChatGPT Codex'}",
+        f"  Accounts file:    {accounts_file}",
+        *([f"  {name} account:    {account}"] if account else []),
         f"  API password:     {'required' if config.password else 'none (loopback only)'}",
         "",
         "Point Claude Code at it for good (writes the env of its settings.json):",
@@ -260,13 +276,23 @@ def banner(
         f"  export ANTHROPIC_BASE_URL={base}",
         f"  export ANTHROPIC_AUTH_TOKEN={token}",
         "",
-        "Claude's model names map to GPT models (opus, sonnet, haiku tiers); to pick one yourself:",
-        "  export ANTHROPIC_MODEL=gpt-5.4_high",
+        *(
+            [
+                "Claude's model names map to Kiro's Claude models (claude-opus-4-8 ->",
+                "claude-opus-4.8); `GET /v1/models` lists what your account offers.",
+            ]
+            if kiro
+            else [
+                "Claude's model names map to GPT models (opus, sonnet, haiku tiers); "
+                "to pick one yourself:",
+                "  export ANTHROPIC_MODEL=gpt-5.4_high",
+            ]
+        ),
     ]
     if problem:
         lines += [
             "",
-            "WARNING: no usable Codex account; every request will fail until you add one.",
+            f"WARNING: no usable {name} account; every request will fail until you add one.",
             f"  {problem}",
             "  The gateway picks up a new login as soon as it is written; no restart needed.",
             f"  Several accounts, limits: `{prefix} accounts list`, `{prefix} limits`",
