@@ -17,6 +17,7 @@ from codex2claudecode import __version__, errors
 from codex2claudecode.asgi import BodyResponse
 from codex2claudecode.config import Config
 from codex2claudecode.frontends.dialect import Dialect, request_id_of
+from codex2claudecode.server.access import AccessPolicy
 from codex2claudecode.server.middleware import Gateway
 
 log = logging.getLogger("codex2claudecode.server")
@@ -76,6 +77,8 @@ def create_app(
     return Gateway(
         app,
         password=config.password,
+        access=AccessPolicy(config),
+        max_body_bytes=config.max_request_body_bytes,
         hot_routes=hot,
         on_error=errors_in.any_error,
         render_error=errors_in.render,
