@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 
+import anthropic
 import httpx
 import pytest
 
@@ -260,3 +261,16 @@ def test_a_client_that_leaves_cancels_the_upstream_request(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
     sock.close()
     wait_until(lambda: env.fake.cancelled == 1 and env.fake.active == 0)
+
+
+@pytest.mark.parametrize("size", [5000, 40_000_000])
+def test_an_sdk_sending_too_much_reads_the_413(env: Env, gateways: Start, size: int) -> None:
+    small = gateways(MAX_REQUEST_BODY_BYTES="4096")
+    client = anthropic.Anthropic(base_url=small, api_key="any", max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        client.messages.create(
+            model="gpt-5.4", max_tokens=16, messages=[{"role": "user", "content": "x" * size}]
+        )
+    assert caught.value.status_code == 413
+    assert "4096 bytes" in caught.value.message
+    assert env.fake.requests == []
