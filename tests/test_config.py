@@ -380,3 +380,40 @@ def test_pool_strategy(value: str | None, expected: str) -> None:
 def test_an_unknown_pool_strategy_is_refused() -> None:
     with pytest.raises(ConfigError, match="CODEX_POOL_STRATEGY"):
         Config.load({"HOME": "/h", "CODEX_POOL_STRATEGY": "random"})
+
+
+def test_access_and_limit_settings() -> None:
+    cfg = Config.load(
+        {
+            "HOME": "/h",
+            "ALLOWED_HOSTS": " Gateway.LAN, [fd00::1] ,",
+            "ALLOWED_ORIGINS": "http://localhost:3000/, https://App.example",
+            "MAX_REQUEST_BODY_BYTES": "1000",
+            "MAX_CONNECTIONS": "50",
+        }
+    )
+    assert cfg.allowed_hosts == ("gateway.lan", "[fd00::1]")
+    assert cfg.allowed_origins == ("http://localhost:3000", "https://app.example")
+    assert (cfg.max_request_body_bytes, cfg.max_connections) == (1000, 50)
+    default = Config.load({"HOME": "/h"})
+    assert default.allowed_hosts == default.allowed_origins == ()
+    assert default.max_request_body_bytes == 32 * 1024 * 1024
+    assert default.max_connections is None
+    assert default.local_key_path == Path("/h/.codex2claudecode/local-api-key")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALLOWED_HOSTS", "http://gateway.lan"),
+        ("ALLOWED_HOSTS", "gateway.lan:8787"),
+        ("ALLOWED_ORIGINS", "localhost:3000"),
+        ("ALLOWED_ORIGINS", "http://a.example/path"),
+        ("MAX_REQUEST_BODY_BYTES", "0"),
+        ("MAX_REQUEST_BODY_BYTES", "32MB"),
+        ("MAX_CONNECTIONS", "-1"),
+    ],
+)
+def test_bad_access_and_limit_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Config.load({"HOME": "/h", name: value})
