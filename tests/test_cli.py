@@ -105,7 +105,9 @@ def test_the_password_is_in_the_exports_and_enforced(
     assert httpx.head(gateway.url + "/").status_code == 200
     assert httpx.post(gateway.url + "/v1/messages", content=b"{").status_code == 401
     with_key = httpx.post(
-        gateway.url + "/v1/messages", content=b"{", headers={"x-api-key": password}
+        gateway.url + "/v1/messages",
+        content=b"{",
+        headers={"x-api-key": password, "content-type": "application/json"},
     )
     assert with_key.status_code == 400
 

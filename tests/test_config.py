@@ -393,6 +393,26 @@ def test_request_log_retention_from_env() -> None:
     assert (cfg.request_log_max_rows, cfg.request_log_max_days) == (500, 0.5)
 
 
+def test_access_and_limit_settings() -> None:
+    cfg = Config.load(
+        {
+            "HOME": "/h",
+            "ALLOWED_HOSTS": " Gateway.LAN, [fd00::1] ,",
+            "ALLOWED_ORIGINS": "http://localhost:3000/, https://App.example",
+            "MAX_REQUEST_BODY_BYTES": "1000",
+            "MAX_CONNECTIONS": "50",
+        }
+    )
+    assert cfg.allowed_hosts == ("gateway.lan", "[fd00::1]")
+    assert cfg.allowed_origins == ("http://localhost:3000", "https://app.example")
+    assert (cfg.max_request_body_bytes, cfg.max_connections) == (1000, 50)
+    default = Config.load({"HOME": "/h"})
+    assert default.allowed_hosts == default.allowed_origins == ()
+    assert default.max_request_body_bytes == 32 * 1024 * 1024
+    assert default.max_connections is None
+    assert default.local_key_path == Path("/h/.codex2claudecode/local-api-key")
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -406,4 +426,21 @@ def test_request_log_retention_from_env() -> None:
 )
 def test_bad_request_log_retention_is_refused(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"{name} must be a positive"):
+        Config.load({"HOME": "/h", name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ALLOWED_HOSTS", "http://gateway.lan"),
+        ("ALLOWED_HOSTS", "gateway.lan:8787"),
+        ("ALLOWED_ORIGINS", "localhost:3000"),
+        ("ALLOWED_ORIGINS", "http://a.example/path"),
+        ("MAX_REQUEST_BODY_BYTES", "0"),
+        ("MAX_REQUEST_BODY_BYTES", "32MB"),
+        ("MAX_CONNECTIONS", "-1"),
+    ],
+)
+def test_bad_access_and_limit_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
         Config.load({"HOME": "/h", name: value})

@@ -206,7 +206,7 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
     gateway = build_gateway(config)
     account, problem = account_summary(config)
     print(banner(config, port, account=account, problem=problem, prefix=prefix), flush=True)
-    server = server_for(gateway.app)
+    server = server_for(gateway.app, max_connections=config.max_connections)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
     return 0

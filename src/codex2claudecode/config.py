@@ -31,6 +31,8 @@ DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
 DEFAULT_PING_INTERVAL = 10.0
 DEFAULT_REQUEST_LOG_MAX_ROWS = 10_000
 DEFAULT_REQUEST_LOG_MAX_DAYS = 7.0
+DEFAULT_MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024
+"""Anthropic's own request size limit for the Messages API (32 MB)."""
 
 
 class ConfigError(ValueError):
@@ -133,6 +135,13 @@ class Config:
     """The request log keeps at most this many requests (REQUEST_LOG_MAX_ROWS)."""
     request_log_max_days: float = DEFAULT_REQUEST_LOG_MAX_DAYS
     """The request log forgets requests older than this many days (REQUEST_LOG_MAX_DAYS)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Extra `Host` names the gateway answers to (ALLOWED_HOSTS), lower-case, without port."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the gateway (ALLOWED_ORIGINS); `*` allows any."""
+    max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY_BYTES
+    max_connections: int | None = None
+    """Open client connections at most (MAX_CONNECTIONS); None: derived from the file limit."""
 
     # ------------------------------------------------------------------ derived paths
 
@@ -154,6 +163,11 @@ class Config:
         """Where the Codex sidecar files live, beside the Codex accounts file (spec app §2):
         `.account-info.json` and the fast-mode `.codex-config.json`."""
         return self.codex_auth_path.parent
+
+    @property
+    def local_key_path(self) -> Path:
+        """The generated local API key (`claude-env set --with-key`), if one was made."""
+        return self.home / "local-api-key"
 
     @property
     def provider_config_path(self) -> Path:
@@ -262,6 +276,11 @@ class Config:
             request_log_max_days=_positive(
                 env, "REQUEST_LOG_MAX_DAYS", DEFAULT_REQUEST_LOG_MAX_DAYS
             ),
+            allowed_hosts=_allowed_hosts(env.get("ALLOWED_HOSTS")),
+            allowed_origins=_allowed_origins(env.get("ALLOWED_ORIGINS")),
+            max_request_body_bytes=_positive_int(env, "MAX_REQUEST_BODY_BYTES")
+            or DEFAULT_MAX_REQUEST_BODY_BYTES,
+            max_connections=_positive_int(env, "MAX_CONNECTIONS"),
         )
         if not cfg.is_loopback and not cfg.password:
             raise ConfigError(
@@ -440,6 +459,52 @@ def _positive(env: Mapping[str, str], name: str, default: float, *, whole: bool 
         value = 0
     if not 0 < value < math.inf:
         raise ConfigError(f"{name} must be a positive {kind}, got {raw!r}")
+    return value
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _allowed_hosts(value: str | None) -> tuple[str, ...]:
+    hosts = []
+    for entry in _list(value):
+        host = entry.lower()
+        if "://" in host or "/" in host or (":" in host and not host.startswith("[")):
+            raise ConfigError(
+                f"ALLOWED_HOSTS lists host names without scheme or port (such as "
+                f"gateway.lan or [fd00::1]), got {entry!r}"
+            )
+        hosts.append(host)
+    return tuple(hosts)
+
+
+def _allowed_origins(value: str | None) -> tuple[str, ...]:
+    origins = []
+    for entry in _list(value):
+        origin = entry.lower().rstrip("/")
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query
+        ):
+            raise ConfigError(
+                f"ALLOWED_ORIGINS lists browser origins such as http://localhost:3000 "
+                f"(scheme, host and port only), or *; got {entry!r}"
+            )
+        origins.append(origin)
+    return tuple(origins)
+
+
+def _positive_int(env: Mapping[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
     return value
 
 

@@ -30,6 +30,7 @@ def test_not_ready_without_an_account(env: Env, start_gateway: GatewayFactory) -
     assert body["accounts"]["total"] == 0
 
 
-def test_root_shows_no_unused_setting(start_gateway: GatewayFactory) -> None:
-    body = httpx.get(start_gateway() + "/").json()
-    assert body["config"] == {"password_protected": False}
+def test_root_shows_the_settings_in_force(start_gateway: GatewayFactory) -> None:
+    # `log_body` says whether the request log keeps bodies (LOG_BODY); the log is always on.
+    body = httpx.get(start_gateway(LOG_BODY="0") + "/").json()
+    assert body["config"] == {"password_protected": False, "log_body": False}

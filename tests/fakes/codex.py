@@ -62,6 +62,8 @@ class FakeCodex:
         self.usage_body: Any = None
         self.accepts: Callable[[str], bool] | None = None
         """When set, a bearer token it rejects gets a 401."""
+        self.active = 0
+        """Requests being served right now: a client gone for good leaves none behind."""
 
     def script(self, *replies: Reply) -> None:
         self.replies.extend(replies)
@@ -75,6 +77,13 @@ class FakeCodex:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        self.active += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.active -= 1
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         body = b""
         while True:
             message = await receive()

@@ -6,6 +6,7 @@ with run_app(app) as base_url:
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -35,12 +36,18 @@ def run_app(app: Any, *, lifespan: str = "auto") -> Iterator[str]:
         access_log=False,
         timeout_graceful_shutdown=3,
     )
-    server = uvicorn.Server(config)
+    with run_server(uvicorn.Server(config)) as url:
+        yield url
+
+
+@contextmanager
+def run_server(server: uvicorn.Server, sock: socket.socket | None = None) -> Iterator[str]:
+    """Run a ready-made uvicorn server (on `sock` if given) as `run_app` does; yield its URL."""
     failure: list[BaseException] = []
 
     def serve() -> None:
         try:
-            server.run()
+            server.run(sockets=None if sock is None else [sock])
         except BaseException as exc:  # reported to the test thread below
             failure.append(exc)
 

@@ -39,6 +39,7 @@ def shared_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 def env(shared_env: Env) -> Env:
     shared_env.fake.replies.clear()
     shared_env.fake.requests.clear()
+    shared_env.fake.cancelled = 0
     shared_env.oauth.forms.clear()
     return shared_env
 

@@ -45,7 +45,12 @@ def test_claude_codes_first_probe_is_answered_without_auth(protected: str) -> No
     """Claude Code opens every run with a bare `HEAD /` (no key) even when a password is set."""
     captured = json.loads((FIXTURES / "probe_head_root.json").read_text())["request"]
     lines = [f"{captured['method']} {captured['raw_path']} HTTP/1.1"]
-    lines += [f"{name}: {value}" for name, value in captured["headers"] if name != "Connection"]
+    port = protected.rpartition(":")[2]
+    lines += [
+        f"{name}: {value.replace('<PORT>', port)}"
+        for name, value in captured["headers"]
+        if name != "Connection"
+    ]
     lines.append("Connection: close")
     status, headers, body = raw_request(protected, "\n".join(lines) + "\n")
     assert status == 200

@@ -32,6 +32,7 @@ from codex2claudecode.claude_settings import (
 from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
 from codex2claudecode.config import Config
 from codex2claudecode.provider_config import chosen_provider
+from codex2claudecode.server.local_key import ensure_local_key, gateway_key
 
 _SECRETS = frozenset({AUTH_TOKEN, API_KEY})
 _MODEL_FLAGS = {
@@ -83,6 +84,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "(.claude-env.json in the state directory), and delete the keys its unsetEnv lists."
         ),
     )
+    set_parser.add_argument(
+        "--with-key",
+        action="store_true",
+        help="generate a local API key (once; kept in the state directory, mode 0600), write it "
+        "as ANTHROPIC_AUTH_TOKEN, and have the gateway require it from its next start; for "
+        "shared machines. --password / API_PASSWORD wins over it.",
+    )
     for flag, key in _MODEL_FLAGS.items():
         set_parser.add_argument(
             f"--{flag}",
@@ -115,7 +123,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     try:
         match args.claude_env_action:
             case "set":
-                return _set(settings, scope, config, _model_choices(args))
+                key = _with_key(config) if args.with_key else None
+                return _set(settings, scope, config, _model_choices(args), key)
             case "unset":
                 return _unset(settings, scope, config)
             case _:
@@ -134,7 +143,31 @@ def _model_choices(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping[str, str]) -> int:
+def _with_key(config: Config) -> str | None:
+    """Make the local key if needed; None when a password is set (it wins)."""
+    if config.password:
+        print("A password is set (--password / API_PASSWORD): it is the key; no local key made.")
+        return None
+    key, created = ensure_local_key(config.local_key_path)
+    if created:
+        print(
+            f"Generated a local API key in {config.local_key_path}; restart the gateway so that "
+            "it requires it."
+        )
+    return key
+
+
+def _client_token(config: Config, key: str | None = None) -> str:
+    return client_token(key or gateway_key(config.password, config.local_key_path))
+
+
+def _set(
+    settings: ClaudeSettings,
+    scope: Scope,
+    config: Config,
+    models: Mapping[str, str],
+    key: str | None = None,
+) -> int:
     if config.port == 0:
         raise ClaudeSettingsError("claude-env set needs the gateway's fixed port, not --port 0")
     defaults = default_models(tier_models(config))
@@ -143,10 +176,10 @@ def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping
         settings.save_models(models)
         draft = settings.load_draft(defaults)
     base_url = gateway_base_url(config.host, config.port)
-    change = settings.set(scope, draft, base_url=base_url, token=client_token(config.password))
-    for key, value in change.replaced.items():
+    change = settings.set(scope, draft, base_url=base_url, token=_client_token(config, key))
+    for name, value in change.replaced.items():
         print(
-            f"warning: {key} held your own value {_value(key, value)}; it is replaced now and "
+            f"warning: {name} held your own value {_value(name, value)}; it is replaced now and "
             f"kept in {settings.draft_path}: `codex2claudecode claude-env unset` puts it back.",
             file=sys.stderr,
         )
@@ -171,7 +204,7 @@ def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping
 
 def _unset(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
     draft = settings.load_draft(default_models(tier_models(config)))
-    change = settings.unset(scope, draft, token=client_token(config.password))
+    change = settings.unset(scope, draft, token=_client_token(config))
     print(_heading(settings, scope))
     for key in change.removed:
         print(f"  removed {key}")
@@ -217,7 +250,7 @@ def _differences(env: Mapping[str, object], draft: ClaudeEnvDraft, config: Confi
         env,
         draft,
         base_url=gateway_base_url(config.host, config.port),
-        token=client_token(config.password),
+        token=_client_token(config),
     )
     changed = [key for key, value in change.written.items() if env.get(key) != value]
     return changed + list(change.removed)

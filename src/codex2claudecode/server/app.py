@@ -17,6 +17,8 @@ from codex2claudecode import __version__, errors
 from codex2claudecode.asgi import BodyResponse
 from codex2claudecode.config import Config
 from codex2claudecode.frontends.dialect import Dialect, request_id_of
+from codex2claudecode.server.access import AccessPolicy
+from codex2claudecode.server.local_key import gateway_key
 from codex2claudecode.server.middleware import Gateway
 
 log = logging.getLogger("codex2claudecode.server")
@@ -42,9 +44,11 @@ def create_app(
             can be served now), and the accounts and upstream state behind it.
     """
     errors_in = _ErrorShapes(dialects)
+    api_key = gateway_key(config.password, config.local_key_path)
+    root_body = _root_body(config, password_protected=api_key is not None)
 
     async def root(request: Request) -> BodyResponse:
-        return BodyResponse(200, _root_body(config))
+        return BodyResponse(200, root_body)
 
     async def health_route(request: Request) -> BodyResponse:
         # Always 200 while the process serves (liveness); `ready` says whether requests can work.
@@ -80,20 +84,22 @@ def create_app(
     hot = {(r.method, r.path): r.endpoint for r in dialect_routes if r.hot}
     return Gateway(
         app,
-        password=config.password,
+        password=api_key,
+        access=AccessPolicy(config),
+        max_body_bytes=config.max_request_body_bytes,
         hot_routes=hot,
         on_error=errors_in.any_error,
         render_error=errors_in.render,
     )
 
 
-def _root_body(config: Config) -> bytes:
+def _root_body(config: Config, *, password_protected: bool) -> bytes:
     return orjson.dumps(
         {
             "message": "codex2claudecode",
             "status": "running",
             "version": __version__,
-            "config": {"password_protected": bool(config.password)},
+            "config": {"password_protected": password_protected, "log_body": config.log_body},
             "endpoints": {
                 "messages": "/v1/messages",
                 "count_tokens": "/v1/messages/count_tokens",

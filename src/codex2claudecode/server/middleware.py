@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request ids, CORS, the local API password, the console request log.
+"""Pure-ASGI middleware: request ids, Host/Origin checks and CORS, the local API password, body
+limits, disconnect watching and the console request log.
 
 Pure ASGI rather than Starlette's BaseHTTPMiddleware, which would buffer and wrap every
 streamed chunk.
@@ -11,12 +12,21 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 
 from codex2claudecode import errors
 from codex2claudecode.asgi import Message, Receive, Scope, Send
+from codex2claudecode.server.access import (
+    AccessPolicy,
+    cors_headers,
+    host_refusal,
+    origin_refusal,
+    preflight_headers,
+)
+from codex2claudecode.server.exchange import Exchange, read_body, run_watched
 
 log = logging.getLogger("codex2claudecode.http")
 
@@ -27,14 +37,9 @@ ErrorHandler = Callable[[Request, Exception], Awaitable[Any]]
 ErrorShape = Callable[[str, errors.GatewayError, str], tuple[int, list[tuple[bytes, bytes]], bytes]]
 """`(path, error, request id) -> (status, headers, body)` in the dialect of the path."""
 
-CORS_HEADERS = [
-    (b"access-control-allow-origin", b"*"),
-    (b"access-control-allow-methods", b"GET,POST,HEAD,OPTIONS"),
-    (b"access-control-allow-headers", b"*"),
-    (b"access-control-expose-headers", b"request-id, retry-after"),
-]
-
 OPEN_PATHS = frozenset({"/", "/health"})
+MAX_HEADERS = 128
+"""Header lines per request at most (Claude Code sends about 20); the protocol caps their bytes."""
 
 
 class Gateway:
@@ -45,6 +50,8 @@ class Gateway:
         app: ASGIApp,
         *,
         password: str | None,
+        access: AccessPolicy,
+        max_body_bytes: int,
         hot_routes: Mapping[tuple[str, str], Endpoint] | None = None,
         on_error: ErrorHandler | None = None,
         render_error: ErrorShape,
@@ -53,14 +60,19 @@ class Gateway:
         Args:
             app: the routing app for everything else.
             password: the local API key clients must present, if any.
+            access: which Host and Origin values may reach the gateway.
+            max_body_bytes: the largest request body accepted (413 beyond it).
             hot_routes: (method, path) → endpoint, dispatched directly: the generation routes
                 skip the framework's routing and exception layers (about 40 µs a request).
+                They take JSON bodies only.
             on_error: renders an exception a hot route raised.
             render_error: renders the middleware's own refusals in the path's dialect.
         """
         self._render_error = render_error
         self._app = app
         self._password = password.encode() if password else None
+        self._access = access
+        self._max_body = max_body_bytes
         self._hot = dict(hot_routes or {})
         self._on_error = on_error
 
@@ -72,50 +84,106 @@ class Gateway:
         scope.setdefault("state", {})["request_id"] = request_id
         rid = request_id.encode()
         started = time.perf_counter()
-        status = 0
-        complete = False
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        cors = (
+            cors_headers(origin)
+            if origin is not None and self._access.origin_allowed(origin)
+            else None
+        )
+        exchange = Exchange()
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, complete
             if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", ()))
-                if not any(name == b"request-id" for name, _ in headers):
-                    headers.append((b"request-id", rid))
-                headers += CORS_HEADERS
-                message["headers"] = headers
+                exchange.status = message["status"]
+                out = list(message.get("headers", ()))
+                if not any(name == b"request-id" for name, _ in out):
+                    out.append((b"request-id", rid))
+                if cors is not None and not any(
+                    name == b"access-control-allow-origin" for name, _ in out
+                ):
+                    out += cors
+                message["headers"] = out
             elif message["type"] == "http.response.body" and not message.get("more_body"):
-                complete = True
+                exchange.complete = True
             await send(message)
 
         try:
-            if scope["method"] == "OPTIONS":
-                await _respond(send_with_headers, 204, b"", [])
+            refusal = self._refusal(scope, headers, origin, allowed_origin=cors is not None)
+            if refusal is not None:
+                await self._refuse(scope, send_with_headers, request_id, refusal)
+            elif scope["method"] == "OPTIONS" and cors is not None:
+                assert origin is not None
+                preflight = preflight_headers(
+                    origin, headers.get(b"access-control-request-headers")
+                )
+                await _respond(send_with_headers, 204, b"", preflight)
             elif self._password is not None and not self._authorized(scope):
                 await self._reject(scope, send_with_headers, request_id)
-            elif (endpoint := self._hot.get((scope["method"], scope["path"]))) is not None:
-                await self._dispatch(endpoint, scope, receive, send_with_headers)
             else:
-                try:
-                    await self._app(scope, receive, send_with_headers)
-                except Exception:
-                    # Starlette re-raises after its error handler has logged the bug and
-                    # answered; once that answer is out, uvicorn would only log it again.
-                    if not complete:
-                        raise
+                await self._serve(scope, receive, send_with_headers, headers, request_id, exchange)
         finally:
             if log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
                 log.info(
                     "[%s] %s %s %s%s %.0fms%s",
                     request_id[4:12],
-                    status or "---",
+                    exchange.status or "---",
                     scope["method"],
                     scope["path"],
                     _facts(scope["state"]),
                     elapsed,
-                    _reason(scope["state"], status),
+                    _reason(scope["state"], exchange.status),
                 )
+
+    def _refusal(
+        self,
+        scope: Scope,
+        headers: Mapping[bytes, bytes],
+        origin: bytes | None,
+        *,
+        allowed_origin: bool,
+    ) -> errors.GatewayError | None:
+        host = headers.get(b"host")
+        if not self._access.host_allowed(host):
+            assert host is not None
+            return host_refusal(host)
+        if origin is not None and not allowed_origin:
+            return origin_refusal(origin)
+        if len(scope["headers"]) > MAX_HEADERS:
+            return errors.RequestTooLarge(
+                f"too many header lines: {len(scope['headers'])}, at most {MAX_HEADERS}",
+                status=431,
+            )
+        return None
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Mapping[bytes, bytes],
+        request_id: str,
+        exchange: Exchange,
+    ) -> None:
+        endpoint = self._hot.get((scope["method"], scope["path"]))
+        if endpoint is not None and not _is_json(headers.get(b"content-type")):
+            refusal = errors.GatewayError(
+                "this endpoint takes a JSON body: send Content-Type: application/json",
+                status=415,
+            )
+            await self._refuse(scope, send, request_id, refusal)
+            return
+        try:
+            body = await read_body(receive, headers.get(b"content-length"), self._max_body)
+        except errors.RequestTooLarge as exc:
+            # Closing the connection spares us the rest of a body we will never read.
+            await self._refuse(scope, send, request_id, exc, [(b"connection", b"close")])
+            return
+        if body is None:
+            return  # the client left while sending its body
+        app = self._app if endpoint is None else partial(self._dispatch, endpoint)
+        await run_watched(app, scope, receive, send, body, exchange)
 
     async def _dispatch(
         self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send
@@ -148,11 +216,26 @@ class Gateway:
             else "an API key is required: this gateway is protected by a password; send it as "
             "x-api-key or Authorization: Bearer"
         )
-        scope["state"]["error"] = message
-        status, headers, body = self._render_error(
-            scope["path"], errors.AuthenticationFailed(message), request_id
-        )
-        await _respond(send, status, body, headers)
+        await self._refuse(scope, send, request_id, errors.AuthenticationFailed(message))
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        send: Send,
+        request_id: str,
+        exc: errors.GatewayError,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        scope["state"]["error"] = exc.message
+        status, headers, body = self._render_error(scope["path"], exc, request_id)
+        await _respond(send, status, body, [*headers, *(extra or ())])
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    if content_type is None:
+        return False
+    media_type = content_type.partition(b";")[0].strip().lower()
+    return media_type == b"application/json"
 
 
 def _facts(state: Mapping[str, Any]) -> str:

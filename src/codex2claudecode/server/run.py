@@ -8,6 +8,12 @@ from typing import Any
 
 import uvicorn
 
+from codex2claudecode.server.protocol import (
+    ConnectionLimits,
+    default_max_connections,
+    guarded_protocol,
+)
+
 GRACEFUL_SHUTDOWN_SECONDS = 3
 """How long open requests may take to finish after Ctrl-C or SIGTERM."""
 
@@ -75,12 +81,27 @@ def bound_port(sock: socket.socket) -> int:
     return port
 
 
-def server_for(app: Any, *, log_level: str = "warning") -> uvicorn.Server:
-    """A uvicorn server tuned as measured in perf-notes: uvloop, httptools, no access log."""
+def server_for(
+    app: Any,
+    *,
+    log_level: str = "warning",
+    max_connections: int | None = None,
+    limits: ConnectionLimits | None = None,
+) -> uvicorn.Server:
+    """A uvicorn server tuned as measured in perf-notes: uvloop, httptools, no access log;
+    guarded against slow and greedy clients (`server.protocol`).
+
+    Args:
+        max_connections: open connections at most (MAX_CONNECTIONS); None derives it from the
+            open-file limit.
+        limits: every connection limit at once (tests shorten the head timeout).
+    """
+    if limits is None:
+        limits = ConnectionLimits(max_connections or default_max_connections())
     config = uvicorn.Config(
         app,
         loop=_loop(),
-        http="httptools",
+        http=guarded_protocol(limits),
         ws="none",  # no websocket routes; skips importing a websockets library at start-up
         lifespan="on",
         access_log=False,

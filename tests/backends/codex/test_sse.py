@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from codex2claudecode import errors
 from codex2claudecode.backends.codex.sse import SSEMessage, SSEParser
 
 
@@ -102,3 +103,35 @@ def test_random_streams_split_anywhere(
     points = sorted({c % (len(stream) + 1) for c in cuts})
     chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
     assert parse(*chunks) == expected
+
+
+def test_an_event_past_the_cap_fails_the_stream() -> None:
+    """Issue 10: one upstream event could grow without bound (by quadratic concatenation)."""
+    parser = SSEParser(max_event_bytes=1000)
+    assert parser.feed(b"event: a\ndata: " + b"x" * 500) == []
+    assert parser.feed(b"x" * 400) == []
+    with pytest.raises(errors.UpstreamFailed, match="larger than 1000 bytes"):
+        parser.feed(b"x" * 200)
+
+
+def test_an_event_at_the_cap_in_many_reads_is_whole() -> None:
+    event = b"event: a\ndata: " + b"x" * 985 + b"\n\n"
+    assert len(event) == 1002  # 1000 bytes before the separator's second byte
+    parser = SSEParser(max_event_bytes=1001)
+    out: list[SSEMessage] = []
+    for i in range(0, len(event), 7):
+        out += parser.feed(event[i : i + 7])
+    assert out == [(b"a", b"x" * 985)]
+    assert parser.flush() == []
+
+
+@given(st.lists(st.integers(min_value=1, max_value=50), min_size=1), st.integers(10, 3000))
+def test_the_cap_never_changes_what_fits(cuts: list[int], size: int) -> None:
+    stream = b"".join(b"event: e\ndata: " + b"y" * size + b"\n\n" for _ in range(3))
+    parser = SSEParser(max_event_bytes=size + 20)
+    out: list[SSEMessage] = []
+    pos = 0
+    for cut in cuts * (len(stream) // sum(cuts) + 1):
+        out += parser.feed(stream[pos : pos + cut])
+        pos += cut
+    assert out + parser.flush() == [(b"e", b"y" * size)] * 3

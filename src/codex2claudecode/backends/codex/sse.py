@@ -1,48 +1,85 @@
 """Incremental Server-Sent Events parser over raw bytes: upstream reads in, `(event, data)` out.
 
 Bytes, not text: the data is handed to orjson as is, and a UTF-8 character split across reads
-needs no decoder state. Any of LF, CRLF and CR ends a line (the SSE grammar).
+needs no decoder state. Any of LF, CRLF and CR ends a line (the SSE grammar). An unfinished
+event is kept as a list of reads, joined once when it completes (linear, not quadratic, in its
+size), and may grow to `max_event_bytes` at most.
 """
 
 from __future__ import annotations
 
+from codex2claudecode import errors
+
 SSEMessage = tuple[bytes, bytes]
 """(event name, data): the name is b"" when the event had no `event:` line."""
+
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+"""Twice the largest request body we accept: the biggest event, `response.created`, echoes the
+request's instructions and tools."""
 
 
 class SSEParser:
     """Feed reads in order; each call returns the events completed by that read."""
 
-    __slots__ = ("_buf", "_cr")
+    __slots__ = ("_cr", "_max", "_pending", "_pending_size")
 
-    def __init__(self) -> None:
-        self._buf = b""
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._pending: list[bytes] = []
+        """The reads of the unfinished event; none holds a separator."""
+        self._pending_size = 0
+        self._max = max_event_bytes
         self._cr = False
         """The last read ended in CR: it may be half of a CRLF, so it waits for the next byte."""
 
     def feed(self, chunk: bytes) -> list[SSEMessage]:
+        """The events completed by `chunk`.
+
+        Raises:
+            errors.UpstreamFailed: an event grew past `max_event_bytes`.
+        """
         if self._cr or b"\r" in chunk:
             chunk = self._normalize(chunk)
-        buf = self._buf
-        # A separator can straddle the old buffer and the new chunk by one byte at most.
-        start = len(buf) - 1 if buf else 0
-        buf = buf + chunk if buf else chunk
-        end = buf.find(b"\n\n", start)
+        start = 0
+        if self._pending:
+            # A separator can straddle the old reads and the new one by one byte at most.
+            straddles = chunk[:1] == b"\n" and self._pending[-1][-1:] == b"\n"
+            if not straddles and b"\n\n" not in chunk:
+                self._keep(chunk)
+                return []
+            start = self._pending_size - 1
+            chunk = b"".join((*self._pending, chunk))
+            self._pending.clear()
+            self._pending_size = 0
+        end = chunk.find(b"\n\n", start)
         if end < 0:
-            self._buf = buf
+            self._keep(chunk)
             return []
         out: list[SSEMessage] = []
         pos = 0
         while end >= 0:
-            _parse_block(buf[pos:end], out)
+            _parse_block(chunk[pos:end], out)
             pos = end + 2
-            end = buf.find(b"\n\n", pos)
-        self._buf = buf[pos:]
+            end = chunk.find(b"\n\n", pos)
+        if pos < len(chunk):
+            self._keep(chunk[pos:])
         return out
+
+    def _keep(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._pending_size += len(chunk)
+        if self._pending_size > self._max:
+            self._pending.clear()
+            raise errors.UpstreamFailed(
+                f"the upstream sent an event larger than {self._max} bytes; it was dropped"
+            )
+        self._pending.append(chunk)
 
     def flush(self) -> list[SSEMessage]:
         """The events left at the end of the stream, including an unterminated last one."""
-        buf, self._buf = self._buf, b""
+        buf = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
         if self._cr:
             buf += b"\n"
             self._cr = False

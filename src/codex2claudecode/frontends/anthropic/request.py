@@ -16,6 +16,7 @@ from codex2claudecode import errors, ir
 from codex2claudecode.frontends.anthropic import _models as wire
 from codex2claudecode.frontends.anthropic._content import texts, to_messages
 from codex2claudecode.frontends.fields import FieldError, at
+from codex2claudecode.frontends.json_value import check_json_value
 
 # The billing header carries a per-request hash, so keeping it would defeat prompt caching; the
 # identity line would make a non-Claude model claim to be Claude Code (spec original-codex §3.2).
@@ -35,6 +36,8 @@ _EFFORTS: dict[str, ir.Effort] = {
     "xhigh": "xhigh",
     "max": "xhigh",
 }
+SESSION_HEADER = "X-Claude-Code-Session-Id"
+MAX_SESSION_ID = 128
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_FORMAT_NAME = 64  # OpenAI's limit on `text.format.name`
 
@@ -62,12 +65,30 @@ def session_key_from(session_header: str | None, metadata_user_id: str | None) -
     """The client's conversation id: the session header, else the one inside `metadata.user_id`.
 
     Claude Code puts a JSON object with `session_id` in `user_id`; older versions send
-    `user_<hash>_account_<uuid>_session_<uuid>`.
+    `user_<hash>_account_<uuid>_session_<uuid>`. The id goes upstream in a header and a cache
+    key, so it must be printable ASCII and at most `MAX_SESSION_ID` characters.
+
+    Raises:
+        FieldError: the id is not (`X-Claude-Code-Session-Id` or `metadata.user_id`).
     """
     if session_header and session_header.strip():
-        return session_header.strip()
+        return _checked_session(session_header.strip(), SESSION_HEADER)
     if not metadata_user_id:
         return None
+    session = _session_in(metadata_user_id)
+    return None if session is None else _checked_session(session, "metadata", "user_id")
+
+
+def _checked_session(session: str, *path: str) -> str:
+    if len(session) > MAX_SESSION_ID or not (session.isascii() and session.isprintable()):
+        raise FieldError(
+            f"the session id must be printable ASCII of at most {MAX_SESSION_ID} characters",
+            *path,
+        )
+    return session
+
+
+def _session_in(metadata_user_id: str) -> str | None:
     if metadata_user_id.startswith("{"):
         try:
             decoded = orjson.loads(metadata_user_id)
@@ -89,6 +110,7 @@ def _parse(body: bytes, session_header: str | None, *, for_count: bool) -> ir.Re
 
 
 def _request(body: wire.Request, session_header: str | None, *, for_count: bool) -> ir.Request:
+    _check_free_form(body)
     if not for_count:
         if body.max_tokens is None:
             raise FieldError("Field required", "max_tokens")
@@ -118,6 +140,21 @@ def _request(body: wire.Request, session_header: str | None, *, for_count: bool)
         session_key=session_key_from(session_header, user_id),
         metadata={} if user_id is None else {"user_id": user_id},
     )
+
+
+def _check_free_form(body: wire.Request) -> None:
+    """The client's JSON schemas must be writable by every encoder. (Past tool inputs need no
+    check: they travel on as argument strings, written by msgspec, which has no such limits.)"""
+    for index, tool in enumerate(body.tools or ()):
+        if tool.input_schema:
+            with at("tools"), at(index), at("input_schema"):
+                check_json_value(tool.input_schema)
+    if body.output_format is not None:
+        with at("output_format"), at("schema"):
+            check_json_value(body.output_format.schema)
+    if body.output_config is not None and body.output_config.format is not None:
+        with at("output_config"), at("format"), at("schema"):
+            check_json_value(body.output_config.format.schema)
 
 
 def _system(system: str | list[wire.Text] | None) -> str:

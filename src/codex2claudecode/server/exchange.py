@@ -1,0 +1,105 @@
+"""One request's body and life: read the body under a size cap, then run the handler while
+watching for the client to leave.
+
+The body is read here, before any handler, so that a body over the cap is refused before it is
+read (by its Content-Length) or as soon as it grows past the cap (chunked), and so that the
+disconnect watcher owns `receive()` for the rest of the request. Once the client is gone, the
+handler is cancelled wherever it waits: reading upstream before the first event, accumulating a
+non-streaming answer, or streaming. Cancelling it closes the upstream request behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from codex2claudecode import errors
+from codex2claudecode.asgi import Message, Receive, Scope, Send
+from codex2claudecode.tasks import spawn
+
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Exchange:
+    """What the middleware tracks of one request while it runs."""
+
+    status: int = 0
+    complete: bool = False
+    """The last body chunk of the response has been handed to the server."""
+    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled_on_disconnect: bool = False
+
+
+async def read_body(receive: Receive, content_length: bytes | None, limit: int) -> bytes | None:
+    """The whole request body; None if the client disconnected while sending it.
+
+    Raises:
+        errors.RequestTooLarge: the body is (or announces itself as) larger than `limit`.
+    """
+    if content_length is not None:
+        try:
+            announced = int(content_length)
+        except ValueError:
+            announced = 0  # the HTTP parser has already refused a malformed length
+        if announced > limit:
+            raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def run_watched(
+    app: App, scope: Scope, receive: Receive, send: Send, body: bytes, exchange: Exchange
+) -> None:
+    """Run `app` on the already-read `body`; cancel it if the client disconnects first."""
+    task = asyncio.current_task()
+    assert task is not None
+    watcher = spawn(_watch(receive, task, exchange), name="request-disconnect-watch")
+    pending: list[bytes] = [body]
+
+    async def replay() -> Message:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": False}
+        await exchange.disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    try:
+        await app(scope, replay, send)
+    except asyncio.CancelledError:
+        # Our own cancellation ends quietly; a server shutdown's is passed on.
+        if exchange.cancelled_on_disconnect and task.uncancel() == 0:
+            return
+        raise
+    finally:
+        watcher.cancel()
+
+
+async def _watch(receive: Receive, task: asyncio.Task[object], exchange: Exchange) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            exchange.disconnected.set()
+            if not exchange.complete:
+                exchange.cancelled_on_disconnect = True
+                task.cancel()
+            return
+
+
+def _too_large(limit: int) -> errors.RequestTooLarge:
+    return errors.RequestTooLarge(
+        f"request body too large: the limit is {limit} bytes (MAX_REQUEST_BODY_BYTES); "
+        "shorten the conversation, or send large files by reference"
+    )
