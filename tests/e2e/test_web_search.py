@@ -10,6 +10,7 @@ from typing import Any
 import anthropic
 import httpx
 import openai
+from openai.types.responses.response_output_text import AnnotationURLCitation
 
 from tests.e2e.conftest import Env
 from tests.e2e.grammar import check
@@ -128,7 +129,7 @@ def test_openai_responses_web_search(env: Env, gateway: str) -> None:
     assert call.action.query == "latest python release"
     assert message.type == "message"
     annotation = message.content[0].annotations[0]  # type: ignore[union-attr]
-    assert annotation.type == "url_citation"
+    assert isinstance(annotation, AnnotationURLCitation)
     assert annotation.end_index == 11
     assert env.fake.requests[-1].body["tools"] == [{"type": "web_search"}]
 
