@@ -13,7 +13,7 @@ from typing import Protocol
 
 from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, Answer
-from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers
+from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers, Outcome
 
 log = logging.getLogger("codex2claudecode.frontends")
 
@@ -59,23 +59,30 @@ async def stream(
         raise errors.UpstreamFailed("the upstream ended the stream before it began") from None
     response_id = next((e.response_id for e in first if isinstance(e, ir.Started)), "")
     renderer = renderer_for(response_id)
+    outcome = Outcome()
     return EventStreamResponse(
         b"".join(map(renderer.render, first)),
-        _render_rest(renderer, batches),
+        _render_rest(renderer, batches, outcome),
         headers=[*SSE_HEADERS, *headers],
         ping=renderer.ping(),
         ping_interval=ping_interval,
+        outcome=outcome,
     )
 
 
-async def _render_rest(renderer: StreamRenderer, batches: ir.EventBatches) -> AsyncIterator[bytes]:
+async def _render_rest(
+    renderer: StreamRenderer, batches: ir.EventBatches, outcome: Outcome
+) -> AsyncIterator[bytes]:
     try:
         async for batch in batches:
             yield b"".join(map(renderer.render, batch))
+        outcome.text = "completed"
     except errors.GatewayError as exc:
+        outcome.text = f"upstream error: {exc.message}"
         yield renderer.error(exc)
     except Exception as exc:  # a bug must still end the stream in-dialect, not hang it
         log.exception("stream translation failed")
+        outcome.text = f"internal error: {exc.__class__.__name__}"
         yield renderer.error(errors.GatewayError(f"internal error: {exc.__class__.__name__}"))
     finally:
         await batches.aclose()  # type: ignore[attr-defined]  # async generators have aclose

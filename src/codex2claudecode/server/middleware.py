@@ -106,13 +106,16 @@ class Gateway:
         finally:
             if log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
+                # A stream is a 200 however it ended: its outcome says how (issue 11.6).
+                outcome = scope["state"].get("outcome")
                 log.info(
-                    "[%s] %s %s %s %.0fms",
+                    "[%s] %s %s %s %.0fms%s",
                     request_id[4:12],
                     status or "---",
                     scope["method"],
                     scope["path"],
                     elapsed,
+                    f" {outcome}" if outcome else "",
                 )
 
     async def _dispatch(
