@@ -15,6 +15,7 @@ from codex2claudecode import ir
 @dataclass(slots=True)
 class TextBlock:
     text: str = ""
+    citations: list[ir.Citation] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -35,7 +36,14 @@ class ToolCallBlock:
     arguments_json: str = ""
 
 
-Block = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolCallBlock
+Block = (
+    TextBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+    | ToolCallBlock
+    | ir.ServerToolCall
+    | ir.WebResult
+)
 
 
 @dataclass(slots=True)
@@ -45,6 +53,11 @@ class Answer:
     blocks: list[Block] = field(default_factory=list)
     usage: ir.Usage = field(default_factory=lambda: ir.Usage(input_tokens=0))
     stop: ir.Stop | None = None
+
+    def server_tool_counts(self) -> tuple[int, int]:
+        """(web searches, web fetches) the provider ran for this answer."""
+        calls = [block.name for block in self.blocks if isinstance(block, ir.ServerToolCall)]
+        return calls.count("web_search"), calls.count("web_fetch")
 
 
 class Accumulator:
@@ -93,6 +106,12 @@ class Accumulator:
                     self._tool.arguments_json += fragment
             case ir.ToolCallEnd():
                 self._tool = None
+            case ir.ServerToolCall() | ir.WebResult():
+                self._text = self._thinking = self._tool = None
+                answer.blocks.append(event)
+            case ir.Citation():
+                if self._text is not None:
+                    self._text.citations.append(event)
             case ir.Usage():
                 answer.usage = event
             case ir.Stop():

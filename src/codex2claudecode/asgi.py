@@ -45,8 +45,21 @@ class BodyResponse:
         await send({"type": "http.response.body", "body": self.body})
 
 
+class Outcome:
+    """How a stream ended, in words for the console log; the producer sets it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self) -> None:
+        self.text = ""
+
+
 class EventStreamResponse:
-    """Streams `first`, then every chunk of `rest`, as a 200 `text/event-stream` response."""
+    """Streams `first`, then every chunk of `rest`, as a 200 `text/event-stream` response.
+
+    How it ended goes to `scope["state"]["outcome"]` for the request log: the producer's
+    `outcome`, or `client cancelled` when the client went away first.
+    """
 
     def __init__(
         self,
@@ -56,8 +69,10 @@ class EventStreamResponse:
         headers: Headers,
         ping: bytes,
         ping_interval: float,
+        outcome: Outcome | None = None,
     ) -> None:
         self._first = first
+        self._outcome = outcome or Outcome()
         self._rest = rest
         self._headers = headers
         self._ping = ping
@@ -78,11 +93,15 @@ class EventStreamResponse:
         try:
             await asyncio.wait({pump})
         finally:
+            ended = pump.done() and not pump.cancelled() and pump.exception() is None
             pump.cancel()
             watcher.cancel()
             if heartbeat is not None:
                 heartbeat.cancel()
             await _aclose(self._rest)
+            # Not to its end: the client went away (or the server is stopping).
+            outcome = (self._outcome.text or "completed") if ended else "client cancelled"
+            scope.setdefault("state", {})["outcome"] = outcome
         if not pump.cancelled():
             pump.result()  # re-raise what broke the pump; a client disconnect is not an error
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import shlex
@@ -47,6 +48,7 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode.frontends.openai_responses.routes import ResponsesRoutes
     from codex2claudecode.http_client import SharedSession
     from codex2claudecode.provider_config import chosen_provider
+    from codex2claudecode.requestlog.writer import RequestLog
     from codex2claudecode.router import Router
     from codex2claudecode.server.app import create_app
     from codex2claudecode.server.usage_routes import usage_routes
@@ -78,12 +80,18 @@ def build_gateway(config: Config) -> Gateway:
             return kiro_health(config, now=time.time())
         return codex_health(config, now=time.time())
 
+    request_log = RequestLog.from_config(config)
+
+    async def close_log() -> None:
+        await asyncio.to_thread(request_log.close)
+
     app = create_app(
         config,
         [anthropic.dialect(), responses.dialect(), chat.dialect()],
-        extra_routes=[*usage_routes(router), *model_routes(router.models)],
-        on_shutdown=[providers.close, http.close],
+        extra_routes=[*usage_routes(router, request_log.path), *model_routes(router.models)],
+        on_shutdown=[providers.close, http.close, close_log],
         health=health,
+        request_log=request_log,
     )
     return Gateway(app=app, http=http, router=router)
 

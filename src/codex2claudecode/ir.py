@@ -131,6 +131,31 @@ class Thinking:
 
 
 @dataclass(frozen=True, slots=True)
+class UserLocation:
+    """Where the user roughly is, to localise web search results."""
+
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebTool:
+    """A web tool the gateway runs on the provider's side (Anthropic `web_search_*` /
+    `web_fetch_*` server tools, OpenAI `web_search`): the client sees its calls and results,
+    it never runs them itself."""
+
+    name: str
+    """The client's name for it (`tool_choice` may name it)."""
+    kind: Literal["search", "fetch"]
+    allowed_domains: tuple[str, ...] = ()
+    blocked_domains: tuple[str, ...] = ()
+    user_location: UserLocation | None = None
+    max_uses: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     model: str
     messages: tuple[Message, ...]
@@ -159,6 +184,12 @@ class Request:
     on_overflow: Literal["error", "trim"] = "error"
     """Over a provider's size limit: answer the context-overflow error (Claude Code compacts
     on it), or drop the oldest turns with a warning (clients that cannot compact)."""
+    web_tools: tuple[WebTool, ...] = ()
+    """Server-side web tools; `tools` holds only the client's function tools."""
+
+    def web_tool(self, name: str | None) -> WebTool | None:
+        """The web tool called `name`, if the request has one."""
+        return next((tool for tool in self.web_tools if tool.name == name), None)
 
 
 # --------------------------------------------------------------------------- models
@@ -249,6 +280,50 @@ class ToolCallEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerToolCall:
+    """The provider ran one of the request's web tools (a whole block); its result follows."""
+
+    id: str
+    """`srvtoolu_…`: the result's `call_id` points back to it."""
+    name: Literal["web_search", "web_fetch"]
+    input_json: str
+    """`{"query": …}` for a search, `{"url": …}` for a fetch."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebSource:
+    url: str
+    title: str
+    snippet: str = ""
+    """Page text the search returned (Anthropic carries it as opaque `encrypted_content`)."""
+    page_age: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebResult:
+    """What a `ServerToolCall` found (a whole block): sources, or an error code."""
+
+    call_id: str
+    name: Literal["web_search", "web_fetch"]
+    sources: tuple[WebSource, ...] = ()
+    error_code: str | None = None
+    """Anthropic's code (`unavailable`, `max_uses_exceeded`, ...) when the tool failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A source for the open text block's text (Responses `url_citation`)."""
+
+    url: str
+    title: str
+    cited_text: str
+    """The cited span of the block's text."""
+    start_index: int = 0
+    end_index: int = 0
+    """The span's character offsets within the text block, end exclusive."""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     input_tokens: int
     """All prompt tokens, cached ones included."""
@@ -275,10 +350,14 @@ Event: TypeAlias = (
     | ToolCallStart
     | ToolCallDelta
     | ToolCallEnd
+    | ServerToolCall
+    | WebResult
+    | Citation
     | Usage
     | Stop
 )
 """Blocks never interleave: a `*Start` is always closed by its `*End` before the next starts.
+`ServerToolCall` and `WebResult` are whole blocks; a `Citation` belongs to the open text block.
 
 A stream is `Started`, then blocks, then `Usage` (optional) and exactly one `Stop` as the last
 event. A failure is raised from the iterator as an `errors.GatewayError`, never yielded.

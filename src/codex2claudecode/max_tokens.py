@@ -52,7 +52,10 @@ class MaxTokensFilter:
             case ir.TextEnd() | ir.ThinkingEnd() | ir.ToolCallEnd():
                 self._open = None
                 return [event]
-            case ir.Started() | ir.RedactedThinking() | ir.Usage() | ir.Stop():
+            case ir.ServerToolCall() | ir.WebResult():
+                self._open = None  # a whole block: whatever was open is closed now
+                return [event]
+            case ir.Started() | ir.RedactedThinking() | ir.Citation() | ir.Usage() | ir.Stop():
                 return [event]
             case _:
                 assert_never(event)

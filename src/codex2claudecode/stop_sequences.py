@@ -51,6 +51,9 @@ class StopSequenceFilter:
                 | ir.ToolCallStart()
                 | ir.ToolCallDelta()
                 | ir.ToolCallEnd()
+                | ir.ServerToolCall()
+                | ir.WebResult()
+                | ir.Citation()
                 | ir.Usage()
                 | ir.Stop()
             ):

@@ -11,10 +11,13 @@ import json
 from typing import Any
 
 DELTA_FOR_BLOCK = {
-    "text": {"text_delta"},
+    "text": {"text_delta", "citations_delta"},
     "thinking": {"thinking_delta", "signature_delta"},
     "redacted_thinking": set(),
     "tool_use": {"input_json_delta"},
+    "server_tool_use": {"input_json_delta"},
+    "web_search_tool_result": set(),
+    "web_fetch_tool_result": set(),
 }
 
 

@@ -25,6 +25,7 @@ from codex2claudecode.config import Config
 from tests.e2e.conftest import Env
 from tests.fakes.codex import Reply
 from tests.fakes.codex_model import CodexModel, ToolCall
+from tests.fakes.responses_events import ResponseScript, url_citation
 from tests.fakes.server import run_app
 
 CLI_TIMEOUT = 60.0
@@ -371,3 +372,47 @@ def test_usage_limit_resetting_in_hours_stops_at_once(claude: Claude, env: Env) 
     assert [e.status for e in claude.messages] == [429]
     assert "e2e@example.com" in done.stdout
     assert "has reached its usage limit · resets " in done.stdout
+
+
+SEARCH_URL = "https://www.python.org/downloads/release/python-3140/"
+
+
+def search_model(request: Any) -> Reply:
+    """The model of a web search session: it calls WebSearch, searches when the WebSearch tool
+    asks it to (the hosted `web_search` tool), and answers from the tool's output."""
+    body: dict[str, Any] = request.body
+    script = ResponseScript(model=body["model"])
+    outputs = items_of(body, "function_call_output")
+    if any(tool["type"] == "web_search" for tool in body["tools"]):
+        text = "Python 3.14.0 is the newest release."
+        citation = url_citation(text, "Python 3.14.0", SEARCH_URL, "Python Release 3.14.0")
+        script.web_search("latest python release", SEARCH_URL)
+        script.text(text, annotations=[citation])
+    elif outputs:
+        script.text(f"From the search: {outputs[-1]['output']}")
+    else:
+        script.function_call("WebSearch", {"query": "latest python release"}, call_id="call_ws1")
+    return Reply(events=script.completed())
+
+
+def test_web_search_tool_gets_the_fakes_results(claude: Claude, env: Env) -> None:
+    """Issue 11.1: Claude Code's WebSearch tool runs its search through the gateway."""
+    env.fake.responder = search_model
+    done = claude.run(
+        "-p", "search the web for the latest python release", "--allowedTools", "WebSearch"
+    )
+    assert done.returncode == 0, done.stderr
+    assert SEARCH_URL in done.stdout
+
+    search = next(
+        e
+        for e in claude.messages
+        if any(t.get("type", "").startswith("web_search_") for t in e.body.get("tools", []))
+    )
+    assert search.status == 200
+    sent = next(b for b in upstream(env) if any(t["type"] == "web_search" for t in b["tools"]))
+    assert "web_search_call.action.sources" in sent["include"]
+    # The WebSearch tool result the main conversation got back holds the fake's source.
+    final = claude.messages[-1].body["messages"][-1]["content"]
+    result = next(block for block in final if block["type"] == "tool_result")
+    assert SEARCH_URL in json.dumps(result)

@@ -91,8 +91,18 @@ class ResponseScript:
         }
         return self._item_done(index, item)
 
-    def text(self, *deltas: str, item_id: str | None = None, stream: bool = True) -> ResponseScript:
-        """An assistant message streamed as `deltas` (or, with `stream=False`, only its done)."""
+    def text(
+        self,
+        *deltas: str,
+        item_id: str | None = None,
+        stream: bool = True,
+        annotations: Sequence[dict[str, Any]] = (),
+    ) -> ResponseScript:
+        """An assistant message streamed as `deltas` (or, with `stream=False`, only its done).
+
+        `annotations` (e.g. from `url_citation`) are announced after the deltas, as the API
+        does once the cited text is out, and listed in the finished part.
+        """
         item_id = item_id or self._next_id("msg")
         index = len(self.output)
         added = {
@@ -110,8 +120,20 @@ class ResponseScript:
             self._emit("response.content_part.added", **where, part=empty)
             for delta in deltas:
                 self._emit("response.output_text.delta", **where, delta=delta, logprobs=[])
+            for n, annotation in enumerate(annotations):
+                self._emit(
+                    "response.output_text.annotation.added",
+                    **where,
+                    annotation_index=n,
+                    annotation=annotation,
+                )
             self._emit("response.output_text.done", **where, text=text, logprobs=[])
-        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+        part = {
+            "type": "output_text",
+            "annotations": list(annotations),
+            "logprobs": [],
+            "text": text,
+        }
         if stream:
             self._emit("response.content_part.done", **where, part=part)
         item = {
@@ -155,6 +177,33 @@ class ResponseScript:
                 self._emit("response.function_call_arguments.delta", **where, delta=piece)
         self._emit("response.function_call_arguments.done", **where, arguments=arguments)
         return self._item_done(index, {**item, "status": "completed", "arguments": arguments})
+
+    def web_search(
+        self, query: str, *urls: str, item_id: str | None = None, api: str | None = None
+    ) -> ResponseScript:
+        """A hosted web search call whose `action.sources` (asked for by `include`) are `urls`,
+        plus an `api` source when given (e.g. `oai-finance`)."""
+        sources: list[dict[str, Any]] = [{"type": "url", "url": url} for url in urls]
+        if api:
+            sources.append({"type": "api", "name": api})
+        action = {"type": "search", "query": query, "sources": sources}
+        return self._web_call(action, item_id)
+
+    def open_page(self, url: str, *, item_id: str | None = None) -> ResponseScript:
+        """A hosted web search call that opened one page."""
+        return self._web_call({"type": "open_page", "url": url}, item_id)
+
+    def _web_call(self, action: dict[str, Any], item_id: str | None) -> ResponseScript:
+        item_id = item_id or self._next_id("ws")
+        index = len(self.output)
+        added = {"id": item_id, "type": "web_search_call", "status": "in_progress"}
+        self._emit("response.output_item.added", output_index=index, item=added)
+        where = {"item_id": item_id, "output_index": index}
+        self._emit("response.web_search_call.in_progress", **where)
+        self._emit("response.web_search_call.searching", **where)
+        self._emit("response.web_search_call.completed", **where)
+        item = {"id": item_id, "type": "web_search_call", "status": "completed", "action": action}
+        return self._item_done(index, item)
 
     def rate_limits(self, used_percent: float = 12.0) -> ResponseScript:
         """The Codex-specific snapshot event the backend interleaves (protocols §5c)."""
@@ -288,6 +337,37 @@ def tool_calls_answer(
     for name, arguments in calls:
         built.function_call(name, arguments)
     return built.completed()
+
+
+def url_citation(text: str, cited: str, url: str, title: str) -> dict[str, Any]:
+    """A `url_citation` annotation on the first occurrence of `cited` in `text`."""
+    start = text.index(cited)
+    return {
+        "type": "url_citation",
+        "start_index": start,
+        "end_index": start + len(cited),
+        "url": url,
+        "title": title,
+    }
+
+
+def web_search_answer(
+    query: str = "latest python release",
+    urls: Sequence[str] = ("https://www.python.org/downloads/", "https://docs.python.org/3/"),
+    *,
+    text: str = "Python 3.14 is the latest release.",
+    cited: str = "Python 3.14",
+    title: str = "Download Python",
+    **script: Any,
+) -> list[Event]:
+    """A search, then an answer citing its first source."""
+    citation = url_citation(text, cited, urls[0], title)
+    return (
+        ResponseScript(**script)
+        .web_search(query, *urls)
+        .text(text, annotations=[citation])
+        .completed()
+    )
 
 
 def failed_answer(code: str = "server_error", message: str = "Something broke") -> list[Event]:

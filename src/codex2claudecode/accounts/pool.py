@@ -147,11 +147,17 @@ class AccountPool(Generic[T]):
         """The upstream refused `member` for its limit; it rests `retry_after` seconds."""
         now = self._clock()
         rest = DEFAULT_COOLDOWN if retry_after is None else max(retry_after, 1.0)
+        # The refusal's own headers usually said so a moment ago (`observe` logged it then):
+        # one line per 429, not two (issue 11.6).
+        said = member.cooling(now)
         member.cooling_until = now + rest
         member.refused = True
-        log.warning(
-            "Codex account %s reached its usage limit; resting for %s", member.key, wait_text(rest)
-        )
+        if not said:
+            log.warning(
+                "Codex account %s reached its usage limit; resting for %s",
+                member.key,
+                wait_text(rest),
+            )
 
     def observe(self, member: Member[T], snapshot: Snapshot) -> None:
         """Record what the upstream said about `member`'s limits; a window at 100 % rests it."""

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, Answer
-from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers
+from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers, Outcome
 from codex2claudecode.requestlog.record import RequestRecord
 
 log = logging.getLogger("codex2claudecode.frontends")
@@ -91,28 +91,36 @@ async def stream(
     observe(record, first)
     response_id = next((e.response_id for e in first if isinstance(e, ir.Started)), "")
     renderer = renderer_for(response_id)
+    outcome = Outcome()
     return EventStreamResponse(
         b"".join(map(renderer.render, first)),
-        _render_rest(renderer, batches, record),
+        _render_rest(renderer, batches, outcome, record),
         headers=[*SSE_HEADERS, *headers],
         ping=renderer.ping(),
         ping_interval=ping_interval,
+        outcome=outcome,
     )
 
 
 async def _render_rest(
-    renderer: StreamRenderer, batches: ir.EventBatches, record: RequestRecord | None
+    renderer: StreamRenderer,
+    batches: ir.EventBatches,
+    outcome: Outcome,
+    record: RequestRecord | None,
 ) -> AsyncIterator[bytes]:
     try:
         async for batch in batches:
             observe(record, batch)
             yield b"".join(map(renderer.render, batch))
+        outcome.text = "completed"
     except errors.GatewayError as exc:
+        outcome.text = f"upstream error: {exc.message}"
         failed(record, exc)
         yield renderer.error(exc)
     except Exception as exc:  # a bug must still end the stream in-dialect, not hang it
         log.exception("stream translation failed")
         bug = errors.GatewayError(f"internal error: {exc.__class__.__name__}")
+        outcome.text = bug.message
         failed(record, bug)
         yield renderer.error(bug)
     finally:

@@ -17,6 +17,7 @@ from codex2claudecode import __version__, errors
 from codex2claudecode.asgi import BodyResponse
 from codex2claudecode.config import Config
 from codex2claudecode.frontends.dialect import Dialect, request_id_of
+from codex2claudecode.requestlog.writer import RequestLog
 from codex2claudecode.server.access import AccessPolicy
 from codex2claudecode.server.local_key import gateway_key
 from codex2claudecode.server.middleware import Gateway
@@ -34,6 +35,7 @@ def create_app(
     on_startup: list[Hook] | None = None,
     on_shutdown: list[Hook] | None = None,
     health: Callable[[], Mapping[str, object]] | None = None,
+    request_log: RequestLog | None = None,
 ) -> Gateway:
     """Build the whole gateway app: `Gateway` middleware around Starlette routing.
 
@@ -90,6 +92,7 @@ def create_app(
         hot_routes=hot,
         on_error=errors_in.any_error,
         render_error=errors_in.render,
+        request_log=request_log,
     )
 
 

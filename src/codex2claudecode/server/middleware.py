@@ -19,6 +19,8 @@ from starlette.requests import Request
 
 from codex2claudecode import errors
 from codex2claudecode.asgi import Message, Receive, Scope, Send
+from codex2claudecode.requestlog.record import RequestRecord
+from codex2claudecode.requestlog.writer import RequestLog
 from codex2claudecode.server.access import (
     AccessPolicy,
     cors_headers,
@@ -55,6 +57,7 @@ class Gateway:
         hot_routes: Mapping[tuple[str, str], Endpoint] | None = None,
         on_error: ErrorHandler | None = None,
         render_error: ErrorShape,
+        request_log: RequestLog | None = None,
     ) -> None:
         """
         Args:
@@ -67,7 +70,9 @@ class Gateway:
                 They take JSON bodies only.
             on_error: renders an exception a hot route raised.
             render_error: renders the middleware's own refusals in the path's dialect.
+            request_log: records every request that passed the access and password checks.
         """
+        self._request_log = request_log
         self._render_error = render_error
         self._app = app
         self._password = password.encode() if password else None
@@ -92,8 +97,11 @@ class Gateway:
             else None
         )
         exchange = Exchange()
+        record: RequestRecord | None = None
 
         async def send_with_headers(message: Message) -> None:
+            if record is not None:
+                _note(record, message)
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
                 out = list(message.get("headers", ()))
@@ -121,12 +129,23 @@ class Gateway:
             elif self._password is not None and not self._authorized(scope):
                 await self._reject(scope, send_with_headers, request_id)
             else:
+                if self._request_log is not None:
+                    record = self._request_log.start(
+                        scope["method"], _path_and_query(scope), request_id=request_id
+                    )
+                    record.request_headers = scope["headers"]
+                    scope["state"]["request_record"] = record
                 await self._serve(scope, receive, send_with_headers, headers, request_id, exchange)
         finally:
+            if record is not None and self._request_log is not None:
+                _close(record, exchange.status, scope["state"])
+                self._request_log.submit(record)
             if log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
+                # A stream is a 200 however it ended: its outcome says how (issue 11.6).
+                outcome = scope["state"].get("outcome")
                 log.info(
-                    "[%s] %s %s %s%s %.0fms%s",
+                    "[%s] %s %s %s%s %.0fms%s%s",
                     request_id[4:12],
                     exchange.status or "---",
                     scope["method"],
@@ -134,6 +153,7 @@ class Gateway:
                     _facts(scope["state"]),
                     elapsed,
                     _reason(scope["state"], exchange.status),
+                    f" {outcome}" if outcome else "",
                 )
 
     def _refusal(
@@ -239,8 +259,42 @@ def _is_json(content_type: bytes | None) -> bool:
 
 
 def _facts(state: Mapping[str, Any]) -> str:
-    """` model=… account=…` from what the frontend and backend put in the request's state."""
-    return "".join(f" {key}={state[key]}" for key in ("model", "account") if state.get(key))
+    """` model=… account=…` from what the frontend and backend noted about the request."""
+    record = state.get("request_record")
+    if record is not None:
+        model = record.model_requested
+        if model and record.model_used and record.model_used != model:
+            model = f"{model}->{record.model_used}"
+        facts = {"model": model, "account": record.account}
+    else:
+        facts = {key: state.get(key) for key in ("model", "account")}
+    return "".join(f" {key}={value}" for key, value in facts.items() if value)
+
+
+def _note(record: RequestRecord, message: Message) -> None:
+    """Keep what the client is sent: the response headers, body and time to first byte."""
+    if message["type"] == "http.response.start":
+        record.response_headers = message.get("headers")
+    elif message["type"] == "http.response.body":
+        chunk = message.get("body", b"")
+        if chunk:
+            record.mark_first_byte()
+            record.add_response_chunk(chunk)
+
+
+def _close(record: RequestRecord, status: int, state: Mapping[str, Any]) -> None:
+    record.finish(status)
+    outcome = state.get("outcome")
+    if record.error is None and outcome and outcome != "completed":
+        record.error = outcome
+    if record.error is None and status >= 400:
+        record.error = state.get("error")
+
+
+def _path_and_query(scope: Scope) -> str:
+    path: str = scope["path"]
+    query: bytes = scope.get("query_string") or b""
+    return path + ("?" + query.decode("latin-1") if query else "")
 
 
 def _reason(state: Mapping[str, Any], status: int) -> str:

@@ -8,13 +8,18 @@ error handler.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from pathlib import Path
 from typing import Protocol
 
+import orjson
 from starlette.requests import Request
 from starlette.routing import Route
 
 from codex2claudecode.asgi import BodyResponse, Headers
 from codex2claudecode.backends.base import UpstreamReply
+from codex2claudecode.requestlog.queries import LogReader, LogUnreadable
 
 _DROPPED = frozenset(
     {
@@ -36,11 +41,15 @@ class UsageSource(Protocol):
     async def environments(self) -> UpstreamReply: ...
 
 
-def usage_routes(source: UsageSource) -> list[Route]:
-    """The routes; `source` is the active provider's backend."""
+def usage_routes(source: UsageSource, log_path: Path | None = None) -> list[Route]:
+    """The routes; `source` is the active provider's backend; `log_path` the request log,
+    whose per-model token totals `/usage` adds to an upstream JSON object as `gateway`."""
 
     async def usage(request: Request) -> BodyResponse:
-        return passthrough(await source.usage())
+        reply = passthrough(await source.usage())
+        if log_path is not None and reply.status == 200:
+            reply.body = await asyncio.to_thread(_with_totals, reply.body, log_path)
+        return reply
 
     async def environments(request: Request) -> BodyResponse:
         return passthrough(await source.environments())
@@ -51,6 +60,22 @@ def usage_routes(source: UsageSource) -> list[Route]:
         Route("/environments", environments, methods=["GET"]),
         Route("/wham/environments", environments, methods=["GET"]),
     ]
+
+
+def _with_totals(body: bytes, log_path: Path) -> bytes:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    if not isinstance(document, dict):
+        return body
+    try:
+        with LogReader(log_path) as reader:
+            totals = reader.token_totals() if reader.exists else []
+    except (LogUnreadable, OSError):
+        return body
+    document["gateway"] = {"tokens_by_model": [dataclasses.asdict(t) for t in totals]}
+    return orjson.dumps(document)
 
 
 def passthrough(reply: UpstreamReply) -> BodyResponse:

@@ -11,6 +11,7 @@ import contextlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 import orjson
 
@@ -31,6 +32,8 @@ _DIGITS = r"\d[\d,]*"
 _TOKENS_OVER = re.compile(rf"(?P<tokens>{_DIGITS})\s*tokens?\s*>\s*(?P<limit>{_DIGITS})", re.I)
 _MAXIMUM = re.compile(rf"maximum context length is ({_DIGITS})", re.I)
 _RESULTED = re.compile(rf"(?:resulted in|requested) ({_DIGITS})", re.I)
+
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 _RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded", "usage_limit_reached", "usage_not_included"})
 _OVERLOAD_CODES = frozenset({"server_is_overloaded", "slow_down"})
@@ -78,6 +81,12 @@ class ResponsesDecoder:
         self._summary_break = False
         self._calls: set[str] = set()
         """Function-call items whose `ToolCallStart` went out."""
+        self._searches: set[str] = set()
+        """Web search items already sent (the completed output may list them again)."""
+        self._text = ""
+        """The open text block's text so far, to quote what an annotation cites."""
+        self._cited = 0
+        """Annotations of the open text block already sent as citations."""
         self._on_rate_limits = on_rate_limits
 
     def feed(self, name: bytes, data: bytes) -> list[ir.Event]:
@@ -178,6 +187,8 @@ class ResponsesDecoder:
                 self._reasoning_done(item, out)
             case "function_call":
                 self._call_done(item, out)
+            case "web_search_call":
+                self._search_done(item, out)
 
     def _message_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
         item_id = item.get("id") or ""
@@ -191,8 +202,17 @@ class ResponsesDecoder:
             if not text:
                 return
             self._open_block("text", item_id, out)
+            self._text = text
             out.append(ir.TextDelta(text))
         if self._open == "text":
+            # Annotations the stream did not announce one by one come with the whole item.
+            annotations = [
+                annotation
+                for part in item.get("content") or ()
+                for annotation in part.get("annotations") or ()
+            ]
+            for annotation in annotations[self._cited :]:
+                self._cite(annotation, out)
             self._open = None
             out.append(ir.TextEnd())
 
@@ -236,6 +256,28 @@ class ResponsesDecoder:
             self._open = None
             out.append(ir.ToolCallEnd())
 
+    def _search_done(self, item: dict[str, Any], out: list[ir.Event]) -> None:
+        item_id = item.get("id") or ""
+        if item_id in self._searches:
+            return
+        self._searches.add(item_id)
+        self._close(out)
+        action = item.get("action") or {}
+        call_id = server_tool_id(item_id)
+        if action.get("type") == "open_page":
+            url = str(action.get("url") or "")
+            out.append(ir.ServerToolCall(call_id, "web_fetch", _json({"url": url})))
+            out.append(ir.WebResult(call_id, "web_fetch", (ir.WebSource(url, url),) if url else ()))
+            return
+        query = (
+            action.get("query") or "\n".join(action.get("queries") or ()) or action.get("pattern")
+        )
+        sources = tuple(
+            source for raw in action.get("sources") or () if (source := _source(raw, query))
+        )
+        out.append(ir.ServerToolCall(call_id, "web_search", _json({"query": query or ""})))
+        out.append(ir.WebResult(call_id, "web_search", sources))
+
     # ------------------------------------------------------------------ deltas
 
     def _text_delta(self, data: bytes, out: list[ir.Event]) -> None:
@@ -246,7 +288,25 @@ class ResponsesDecoder:
         if self._open != "text":
             self._open_block("text", event.get("item_id") or "", out)
         self._streamed.add(self._open_item)
+        self._text += text
         out.append(ir.TextDelta(text))
+
+    def _annotation_added(self, data: bytes, out: list[ir.Event]) -> None:
+        event = _loads(data)
+        annotation = event.get("annotation")
+        if self._open == "text" and self._open_item == event.get("item_id") and annotation:
+            self._cite(annotation, out)
+
+    def _cite(self, annotation: dict[str, Any], out: list[ir.Event]) -> None:
+        self._cited += 1
+        if annotation.get("type") != "url_citation" or not annotation.get("url"):
+            return
+        start, end = annotation.get("start_index"), annotation.get("end_index")
+        start = start if isinstance(start, int) else 0
+        end = end if isinstance(end, int) else start
+        url = str(annotation["url"])
+        title = str(annotation.get("title") or url)
+        out.append(ir.Citation(url, title, self._text[start:end], start, end))
 
     def _summary_part_added(self, data: bytes, out: list[ir.Event]) -> None:
         self._summary_break = True
@@ -279,6 +339,7 @@ class ResponsesDecoder:
         self._close(out)
         self._open, self._open_item = kind, item_id
         self._summary_break = False
+        self._text, self._cited = "", 0
         match kind:
             case "text":
                 out.append(ir.TextStart())
@@ -307,6 +368,7 @@ ResponsesDecoder._handlers = {
     b"response.output_item.added": ResponsesDecoder._item_added,
     b"response.output_item.done": ResponsesDecoder._item_done,
     b"response.output_text.delta": ResponsesDecoder._text_delta,
+    b"response.output_text.annotation.added": ResponsesDecoder._annotation_added,
     b"response.refusal.delta": ResponsesDecoder._text_delta,
     b"response.reasoning_summary_part.added": ResponsesDecoder._summary_part_added,
     b"response.reasoning_summary_text.delta": ResponsesDecoder._summary_delta,
@@ -316,6 +378,36 @@ ResponsesDecoder._handlers = {
     b"response.failed": ResponsesDecoder._failed,
     b"error": ResponsesDecoder._error,
 }
+
+
+def server_tool_id(item_id: str) -> str:
+    """The Anthropic `srvtoolu_…` id for a web search item id (`ws_abc-1` → `srvtoolu_wsabc1`)."""
+    if item_id.startswith("srvtoolu_"):
+        return item_id
+    return "srvtoolu_" + _NOT_ALNUM.sub("", item_id)
+
+
+def _source(raw: object, query: str | None) -> ir.WebSource | None:
+    """A search source: a page (`url`), or an API the search asked (`api`, e.g. finance data),
+    which gets the URL of a page showing the same (spec original-codex §3.10)."""
+    if not isinstance(raw, dict):
+        return None
+    if raw.get("type") == "url" and raw.get("url"):
+        url = str(raw["url"])
+        return ir.WebSource(url, str(raw.get("title") or url))
+    if raw.get("type") == "api":
+        name = str(raw.get("name") or "")
+        symbol = (query or "").removeprefix("finance:").strip()
+        if name == "oai-finance" and symbol and (query or "").startswith("finance:"):
+            url = f"https://www.google.com/finance/quote/{quote(symbol)}-USD"
+        else:
+            url = "https://www.google.com/search?q=" + quote(query or name)
+        return ir.WebSource(url, name or url)
+    return None
+
+
+def _json(value: dict[str, str]) -> str:
+    return orjson.dumps(value).decode()
 
 
 def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:

@@ -21,6 +21,15 @@ DEFAULT_DOCUMENT_NAME = "document.pdf"
 
 _FORMAT_NAME_INVALID = re.compile(r"[^A-Za-z0-9_-]")
 
+WEB_SEARCH_HINT = (
+    "When web search is available and the user asks for current or recent information, use web "
+    "search internally and answer directly with the found information. Do not respond that you "
+    "are going to search."
+)
+"""Appended to the instructions when the client gave a web tool (spec original-codex §3.2)."""
+WEB_SOURCES = "web_search_call.action.sources"
+"""The `include` value that makes search calls list what they found."""
+
 Item = dict[str, object]
 ReasoningShown = Literal["summarized", "omitted", "off"]
 
@@ -33,12 +42,17 @@ def encode_payload(
     service_tier: str | None = None,
 ) -> dict[str, object]:
     """The upstream body; keys in the Codex CLI's order. It always asks for a stream."""
+    instructions = request.system or DEFAULT_INSTRUCTIONS
+    tools = [_tool(tool) for tool in request.tools]
+    if request.web_tools:
+        instructions += "\n\n" + WEB_SEARCH_HINT
+        tools.append(web_search_tool(request.web_tools))
     body: dict[str, object] = {
         "model": model.upstream,
-        "instructions": request.system or DEFAULT_INSTRUCTIONS,
+        "instructions": instructions,
         "input": _encode_input(request.messages),
-        "tools": [_tool(tool) for tool in request.tools],
-        "tool_choice": _tool_choice(request.tool_choice) if request.tools else "auto",
+        "tools": tools,
+        "tool_choice": _tool_choice(request) if tools else "auto",
         "parallel_tool_calls": request.tool_choice.parallel if request.tool_choice else True,
     }
     thinking = reasoning_shown(request)
@@ -49,10 +63,15 @@ def encode_payload(
         body["reasoning"] = reasoning
     body["store"] = False
     body["stream"] = True
+    include = []
     if model.effort is not None and thinking != "off":
         # Without it no reasoning item can be echoed next turn (`store` is false); models
         # without reasoning reject it.
-        body["include"] = ["reasoning.encrypted_content"]
+        include.append("reasoning.encrypted_content")
+    if request.web_tools:
+        include.append(WEB_SOURCES)
+    if include:
+        body["include"] = include
     if prompt_cache_key:
         body["prompt_cache_key"] = prompt_cache_key
     if request.output_format is not None:
@@ -213,9 +232,36 @@ def _tool(tool: ir.Tool) -> Item:
     return encoded
 
 
-def _tool_choice(choice: ir.ToolChoice | None) -> str | Item:
+def web_search_tool(web_tools: tuple[ir.WebTool, ...]) -> Item:
+    """The one Responses `web_search` tool that serves every web tool of the client (search
+    and fetch alike: the upstream's search also opens pages)."""
+    tool: Item = {"type": "web_search"}
+    domains = [domain for web in web_tools for domain in web.allowed_domains]
+    if domains:
+        tool["filters"] = {"allowed_domains": list(dict.fromkeys(domains))}
+    location = next((web.user_location for web in web_tools if web.user_location), None)
+    if location is not None:
+        fields = {
+            "city": location.city,
+            "region": location.region,
+            "country": location.country,
+            "timezone": location.timezone,
+        }
+        tool["user_location"] = {
+            "type": "approximate",
+            **{key: value for key, value in fields.items() if value},
+        }
+    return tool
+
+
+def _tool_choice(request: ir.Request) -> str | Item:
+    choice = request.tool_choice
     if choice is None:
         return "auto"
+    if choice.mode == "tool" and request.web_tool(choice.name) is not None:
+        # The Responses API names no hosted `web_search` choice; with no function tool to
+        # pick instead, `required` forces the search (Claude Code's WebSearch request).
+        return "auto" if request.tools else "required"
     match choice.mode:
         case "auto":
             return "auto"

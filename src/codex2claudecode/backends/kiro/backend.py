@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
+import string
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,6 +29,13 @@ from codex2claudecode.backends.kiro.models import KiroModel, resolve_model
 from codex2claudecode.backends.kiro.payload import KiroPayload, encode_payload
 from codex2claudecode.backends.kiro.pool import KiroMember, KiroPool
 from codex2claudecode.backends.kiro.size import estimate_input_tokens
+from codex2claudecode.backends.kiro.web_search import (
+    answered,
+    mcp_body,
+    parse_results,
+    search_query,
+    without_web_tools,
+)
 from codex2claudecode.config import Config
 
 log = logging.getLogger(__name__)
@@ -72,14 +81,28 @@ class KiroBackend:
 
     async def generate(self, request: ir.Request) -> ir.EventBatches:
         model = resolve_model(request.model, await self._catalog.models(self._accounts))
+        response_id = "msg_" + uuid.uuid4().hex[:24]
+        searched: list[ir.Event] = []
+        if request.web_tools:
+            query = search_query(request)
+            if query is None:
+                request = without_web_tools(request)
+            else:
+                searched, request = await self._search(request, query, response_id)
         payload = self.encode(request, model)
         refusal: errors.RateLimited | None = None
         for member in self._accounts.choose(request.session_key):
             try:
                 async with member.handle.client.generate(payload.body) as opened:
                     self._accounts.served(member, request.session_key)
-                    async for batch in self._decode(opened, request, model, payload, member):
-                        yield batch
+                    batches = self._decode(
+                        opened, request, model, payload, member, response_id, bool(searched)
+                    )
+                    async for batch in batches:
+                        # The search goes out with the first answer, so a refusal before it
+                        # can still move to another account.
+                        yield searched + batch if searched else batch
+                        searched = []
                 return
             except KiroRefused as refused:
                 failure = refused.failure
@@ -98,6 +121,26 @@ class KiroBackend:
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises
         raise self._accounts.exhausted(refusal)
+
+    async def _search(
+        self, request: ir.Request, query: str, response_id: str
+    ) -> tuple[list[ir.Event], ir.Request]:
+        """Runs the web search through Kiro's `/mcp`: the blocks that show it, and the request
+        that gives its results to the model (spec original-kiro §3.8)."""
+        member = self._accounts.choose(request.session_key)[0]
+        rpc_id = f"web_search_tooluse_{_token(22)}_{int(self._clock() * 1000)}_{_token(8)}"
+        try:
+            reply = await member.handle.client.mcp(mcp_body(query, rpc_id))
+        except KiroRefused as refused:
+            raise refused.failure.error from None
+        sources = parse_results(reply.body)
+        call_id = "srvtoolu_" + uuid.uuid4().hex
+        events: list[ir.Event] = [
+            ir.Started(response_id=response_id, model=request.model),
+            ir.ServerToolCall(call_id, "web_search", orjson.dumps({"query": query}).decode()),
+            ir.WebResult(call_id, "web_search", sources),
+        ]
+        return events, answered(request, query, sources)
 
     def encode(self, request: ir.Request, model: KiroModel) -> KiroPayload:
         """The linted Kiro body for `request` on `model`."""
@@ -136,9 +179,12 @@ class KiroBackend:
         model: KiroModel,
         payload: KiroPayload,
         member: KiroMember,
+        response_id: str,
+        announced: bool,
     ) -> ir.EventBatches:
         decoder = KiroDecoder(
-            response_id="msg_" + uuid.uuid4().hex[:24],
+            response_id=response_id,
+            announced=announced,
             model=model.id,
             context_window=model.max_input_tokens,
             estimated_input_tokens=estimate_input_tokens(payload.size),
@@ -190,6 +236,11 @@ def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:
         dataclasses.replace(e, provider="kiro", account=account) if isinstance(e, ir.Started) else e
         for e in batch
     ]
+
+
+def _token(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 async def _read(content: object) -> bytes:

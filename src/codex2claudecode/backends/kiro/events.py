@@ -81,6 +81,7 @@ class KiroDecoder:
         estimated_input_tokens: int,
         thinking_tags: bool = False,
         on_metering: Callable[[float], None] | None = None,
+        announced: bool = False,
     ) -> None:
         """
         Args:
@@ -90,13 +91,14 @@ class KiroDecoder:
             estimated_input_tokens: the local estimate, used when Kiro reports neither.
             thinking_tags: the request asked an older model to think in `<thinking>` tags.
             on_metering: gets the credits each `meteringEvent` reports.
+            announced: the caller sent `ir.Started` already (with its own first blocks).
         """
         self._started_event = ir.Started(response_id=response_id, model=model)
         self._context_window = context_window
         self._estimate = estimated_input_tokens
         self._tags = TagSplitter() if thinking_tags else None
         self._on_metering = on_metering
-        self._started = False
+        self._started = announced
         self._done = False
         self._open: Block | None = None
         self._last_content: str | None = None

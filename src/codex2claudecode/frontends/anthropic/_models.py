@@ -140,12 +140,24 @@ class Message(msgspec.Struct):
 # --------------------------------------------------------------------------- the rest
 
 
+class UserLocation(msgspec.Struct):
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+
+
 class Tool(msgspec.Struct):
     type: str | None = None
     name: str | None = None
     description: str | None = None
     input_schema: dict[str, Any] | None = None
     strict: bool | None = None
+    # The web server tools' options (`web_search_20250305`, `web_fetch_20250910`, ...).
+    allowed_domains: list[str] | None = None
+    blocked_domains: list[str] | None = None
+    user_location: UserLocation | None = None
+    max_uses: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class _ToolChoice(msgspec.Struct, tag_field="type", kw_only=True):

@@ -39,6 +39,8 @@ _EFFORTS: dict[str, ir.Effort] = {
 SESSION_HEADER = "X-Claude-Code-Session-Id"
 MAX_SESSION_ID = 128
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+_WEB_TOOL_TYPE = re.compile(r"web_(search|fetch)_\d+")
+"""Anthropic's web server tools: `web_search_20250305`, `web_fetch_20250910`, and later dates."""
 _MAX_FORMAT_NAME = 64  # OpenAI's limit on `text.format.name`
 
 
@@ -119,9 +121,9 @@ def _request(body: wire.Request, session_header: str | None, *, for_count: bool)
     with at("messages"):
         messages = to_messages(body.messages)
     with at("tools"):
-        tools = _tools(body.tools or [])
+        tools, web_tools = _tools(body.tools or [])
     with at("tool_choice"):
-        tool_choice = _tool_choice(body.tool_choice, tools)
+        tool_choice = _tool_choice(body.tool_choice, tools, web_tools)
     config = body.output_config or wire.OutputConfig()
     output_format = config.format or body.output_format
     user_id = body.metadata.user_id if body.metadata else None
@@ -139,6 +141,7 @@ def _request(body: wire.Request, session_header: str | None, *, for_count: bool)
         stream=bool(body.stream),
         session_key=session_key_from(session_header, user_id),
         metadata={} if user_id is None else {"user_id": user_id},
+        web_tools=web_tools,
     )
 
 
@@ -172,21 +175,28 @@ def _keep_in_system(text: str) -> bool:
     )
 
 
-def _tools(declared: list[wire.Tool]) -> tuple[ir.Tool, ...]:
+def _tools(declared: list[wire.Tool]) -> tuple[tuple[ir.Tool, ...], tuple[ir.WebTool, ...]]:
     tools: dict[str, ir.Tool] = {}
+    web_tools: dict[str, ir.WebTool] = {}
     for index, tool in enumerate(declared):
-        if tool.type is not None and tool.type != "custom":
-            # An Anthropic server tool (`web_search_20250305`, `bash_20250124`, `mcp_toolset`,
-            # ...): it runs on Anthropic's side or needs a typed client contract, and ir cannot
-            # express either yet, so it is dropped rather than sent on as a schema-less function.
+        web = _WEB_TOOL_TYPE.fullmatch(tool.type or "")
+        if tool.type is not None and tool.type != "custom" and web is None:
+            # Another Anthropic server tool (`bash_20250124`, `code_execution_*`, `mcp_toolset`,
+            # ...): it needs a typed contract no provider behind us offers, so it is dropped
+            # rather than sent on as a schema-less function.
             continue
         if not tool.name:
             problem = (
                 "Field required" if tool.name is None else "String should have at least 1 character"
             )
             raise FieldError(problem, index, "name")
-        if tool.name in tools:
+        if tool.name in tools or tool.name in web_tools:
             raise FieldError(f"Tool names must be unique, '{tool.name}' repeats", index, "name")
+        if web is not None:
+            web_tools[tool.name] = _web_tool(
+                tool, tool.name, "search" if web[1] == "search" else "fetch"
+            )
+            continue
         schema = tool.input_schema
         tools[tool.name] = ir.Tool(
             name=tool.name,
@@ -194,11 +204,25 @@ def _tools(declared: list[wire.Tool]) -> tuple[ir.Tool, ...]:
             input_schema={"type": "object", "properties": {}} if schema is None else schema,
             strict=bool(tool.strict),
         )
-    return tuple(tools.values())
+    return tuple(tools.values()), tuple(web_tools.values())
+
+
+def _web_tool(tool: wire.Tool, name: str, kind: Literal["search", "fetch"]) -> ir.WebTool:
+    location = tool.user_location
+    return ir.WebTool(
+        name=name,
+        kind=kind,
+        allowed_domains=tuple(tool.allowed_domains or ()),
+        blocked_domains=tuple(tool.blocked_domains or ()),
+        user_location=None
+        if location is None
+        else ir.UserLocation(location.city, location.region, location.country, location.timezone),
+        max_uses=tool.max_uses,
+    )
 
 
 def _tool_choice(
-    choice: wire.ToolChoice | None, tools: tuple[ir.Tool, ...]
+    choice: wire.ToolChoice | None, tools: tuple[ir.Tool, ...], web_tools: tuple[ir.WebTool, ...]
 ) -> ir.ToolChoice | None:
     if choice is None:
         return None
@@ -211,7 +235,8 @@ def _tool_choice(
         case wire.ToolChoiceNone():
             return ir.ToolChoice("none", parallel=parallel)
         case wire.ToolChoiceTool(name=name):
-            if all(tool.name != name for tool in tools):
+            names = {tool.name for tool in tools} | {tool.name for tool in web_tools}
+            if name not in names:
                 raise FieldError(f"Tool '{name}' is not among the request's tools", "name")
             return ir.ToolChoice("tool", name, parallel)
         case _:

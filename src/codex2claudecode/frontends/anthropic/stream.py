@@ -14,7 +14,12 @@ import orjson
 from codex2claudecode import ir
 from codex2claudecode.errors import GatewayError
 from codex2claudecode.frontends.anthropic.errors import render_stream_error
-from codex2claudecode.frontends.anthropic.response import usage_json
+from codex2claudecode.frontends.anthropic.response import (
+    citation_json,
+    server_tool_use_block,
+    usage_json,
+    web_result_block,
+)
 
 _Kind = Literal["text", "thinking", "tool"]
 
@@ -53,6 +58,7 @@ class SSERenderer:
         "_message_id",
         "_model",
         "_open",
+        "_searches",
         "_usage",
         "finished",
         "started",
@@ -67,6 +73,8 @@ class SSERenderer:
         self._delta_prefix = b""
         self._args_sent = False
         self._usage: ir.Usage | None = None
+        self._searches = [0, 0]
+        """Web searches and fetches run so far."""
         self.started = False
         self.finished = False
 
@@ -137,13 +145,26 @@ class SSERenderer:
                 return b""  # no call is open: nothing to attach the fragment to
             case ir.ToolCallEnd():
                 return self._close() if self._open == "tool" else b""
+            case ir.ServerToolCall(name=name, input_json=input_json):
+                self._searches[name == "web_fetch"] += 1
+                block = {**server_tool_use_block(event), "input": {}}
+                start = self._start(None, block)
+                arguments = {"type": "input_json_delta", "partial_json": input_json}
+                return start + self._delta(arguments) + _STOP % self._index
+            case ir.WebResult():
+                return self._start(None, web_result_block(event)) + _STOP % self._index
+            case ir.Citation():
+                if self._open != "text":
+                    return b""
+                return self._delta({"type": "citations_delta", "citation": citation_json(event)})
             case ir.Usage():
                 self._usage = event
                 return b""
             case ir.Stop(reason=reason, stop_sequence=stop_sequence):
                 self.finished = True
-                delta = {"stop_reason": reason, "stop_sequence": stop_sequence}
-                usage = usage_json(self._usage, self._estimate)
+                delta: dict[str, object] = {"stop_reason": reason, "stop_sequence": stop_sequence}
+                searches, fetches = self._searches
+                usage = usage_json(self._usage, self._estimate, (searches, fetches))
                 message_delta = {"type": "message_delta", "delta": delta, "usage": usage}
                 return self._close() + _frame("message_delta", message_delta) + _MESSAGE_STOP
             case _:

@@ -112,7 +112,12 @@ class ChatStreamRenderer:
                 | ir.ThinkingEnd()
                 | ir.RedactedThinking()
                 | ir.ToolCallEnd()
+                | ir.ServerToolCall()
+                | ir.WebResult()
+                | ir.Citation()
             ):
+                # Chat Completions has no server tools; what they found reaches the client
+                # through the answer's text.
                 return head
             case ir.Usage():
                 self._usage = event

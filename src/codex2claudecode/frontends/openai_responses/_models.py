@@ -55,9 +55,23 @@ class FunctionTool(msgspec.Struct):
     strict: bool | None = None
 
 
+class WebFilters(msgspec.Struct):
+    allowed_domains: list[str] | None = None
+
+
+class UserLocation(msgspec.Struct):
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+
+
 class Tool(FunctionTool):
     tools: list[FunctionTool] | None = None
     """A `namespace` tool's members."""
+    filters: WebFilters | None = None
+    """A `web_search` tool's options (as is `user_location`)."""
+    user_location: UserLocation | None = None
 
 
 class ToolChoiceObject(msgspec.Struct):

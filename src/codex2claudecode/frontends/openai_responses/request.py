@@ -47,8 +47,9 @@ def _request(body: wire.Request, session_header: str | None) -> ir.Request:
     system, conversation = _convert.system_and_messages(body.instructions, messages)
     with at("tools"):
         tools = _convert.unique_tools(_tools(body.tools or []))
+    web_tools = _web_tools(body.tools or [])
     with at("tool_choice"):
-        tool_choice = _tool_choice(body.tool_choice, body.parallel_tool_calls, tools)
+        tool_choice = _tool_choice(body.tool_choice, body.parallel_tool_calls, tools, web_tools)
     reasoning = body.reasoning or wire.Reasoning()
     text = body.text or wire.Text()
     with at("text"):
@@ -70,6 +71,7 @@ def _request(body: wire.Request, session_header: str | None) -> ir.Request:
         verbosity=text.verbosity,
         include=tuple(body.include or ()),
         on_overflow="trim",
+        web_tools=web_tools,
     )
 
 
@@ -95,10 +97,25 @@ def _refuse_unsupported(body: wire.Request) -> None:
         )
 
 
+def _web_tools(declared: list[wire.Tool]) -> tuple[ir.WebTool, ...]:
+    """The hosted `web_search` tool (any spelling), which the provider runs: at most one."""
+    for tool in declared:
+        if tool.type in _WEB_SEARCH:
+            domains = tool.filters.allowed_domains if tool.filters else None
+            place = tool.user_location
+            location = (
+                None
+                if place is None
+                else ir.UserLocation(place.city, place.region, place.country, place.timezone)
+            )
+            return (ir.WebTool(WEB_SEARCH, "search", tuple(domains or ()), user_location=location),)
+    return ()
+
+
 def _tools(declared: list[wire.Tool]) -> Iterator[tuple[str | int, ir.Tool]]:
-    # Other tool types (`web_search`, `file_search`, `custom`, ...) run on OpenAI's side or need a
+    # Other hosted tool types (`file_search`, `custom`, ...) run on OpenAI's side or need a
     # typed client contract: no provider behind us runs them and ir cannot express them, so they
-    # are dropped rather than sent on as schema-less functions.
+    # are dropped rather than sent on as schema-less functions (`web_search`: `_web_tools`).
     for index, tool in enumerate(declared):
         with at(index):
             if tool.type == "function":
@@ -121,7 +138,10 @@ def _tool_choice(
     choice: wire.ChoiceMode | wire.ToolChoiceObject | None,
     parallel: bool | None,
     tools: tuple[ir.Tool, ...],
+    web_tools: tuple[ir.WebTool, ...],
 ) -> ir.ToolChoice | None:
+    if not (choice is None or isinstance(choice, str)) and choice.type in _WEB_SEARCH and web_tools:
+        return ir.ToolChoice("tool", WEB_SEARCH, parallel is not False)
     if choice is None or isinstance(choice, str):
         return _convert.tool_choice(choice, None, parallel, tools)
     match choice.type:
@@ -134,6 +154,12 @@ def _tool_choice(
         case _:
             # A hosted tool (`web_search_preview`, `file_search`, ...): those are dropped.
             return _convert.tool_choice("auto", None, parallel, tools)
+
+
+WEB_SEARCH = "web_search"
+_WEB_SEARCH = frozenset(
+    {"web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11"}
+)
 
 
 def _output_format(text_format: wire.TextFormat | None) -> ir.OutputFormat | None:

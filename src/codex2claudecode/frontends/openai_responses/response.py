@@ -7,6 +7,7 @@ need no randomness: `msg_<base>_<n>`, `fc_<base>_<n>`, `rs_<base>_<n>`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, assert_never
 
 import orjson
@@ -118,10 +119,15 @@ def render_response(
         input_tokens_estimate: used as `input_tokens` when the upstream reported none.
     """
     include_state = ENCRYPTED_REASONING in request.include
-    output = [
-        _item(block, item_id_for(block, response_id, index), include_state)
-        for index, block in enumerate(answer.blocks)
-    ]
+    output: list[Json] = []
+    for index, block in enumerate(answer.blocks):
+        if isinstance(block, ir.WebResult):
+            # Its call's item, already out, carries what it found (one Responses item).
+            calls = [item for item in output if item.get("id") == web_item_id(block.call_id)]
+            if calls:
+                calls[-1]["action"] = web_action(calls[-1]["action"], block)
+            continue
+        output.append(_item(block, item_id_for(block, response_id, index), include_state))
     status, incomplete = terminal_status(answer.stop)
     body = response_object(
         request,
@@ -144,13 +150,17 @@ def item_id_for(block: accumulator.Block, response_id: str, output_index: int) -
             prefix = "fc"
         case accumulator.ThinkingBlock() | accumulator.RedactedThinkingBlock():
             prefix = "rs"
+        case ir.ServerToolCall(id=call_id) | ir.WebResult(call_id=call_id):
+            return web_item_id(call_id)
         case _:
             assert_never(block)
     return item_id(prefix, response_id, output_index)
 
 
-def message_item(item_id: str, text: str | None, status: Status) -> Json:
-    content = [] if text is None else [output_text(text)]
+def message_item(
+    item_id: str, text: str | None, status: Status, citations: Sequence[ir.Citation] = ()
+) -> Json:
+    content = [] if text is None else [output_text(text, citations)]
     return {
         "id": item_id,
         "type": "message",
@@ -160,8 +170,53 @@ def message_item(item_id: str, text: str | None, status: Status) -> Json:
     }
 
 
-def output_text(text: str) -> Json:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+def output_text(text: str, citations: Sequence[ir.Citation] = ()) -> Json:
+    annotations = [url_citation(citation) for citation in citations]
+    return {"type": "output_text", "text": text, "annotations": annotations, "logprobs": []}
+
+
+def url_citation(citation: ir.Citation) -> Json:
+    return {
+        "type": "url_citation",
+        "start_index": citation.start_index,
+        "end_index": citation.end_index,
+        "url": citation.url,
+        "title": citation.title,
+    }
+
+
+def web_item_id(call_id: str) -> str:
+    """The `web_search_call` item id for a server tool call id (`srvtoolu_x` → `ws_x`)."""
+    return "ws_" + call_id.removeprefix("srvtoolu_")
+
+
+def web_search_item(call: ir.ServerToolCall, status: Status) -> Json:
+    """A `web_search_call` item: `search {query}` or, for a fetch, `open_page {url}`."""
+    try:
+        arguments = orjson.loads(call.input_json)
+    except orjson.JSONDecodeError:
+        arguments = {}
+    if not isinstance(arguments, dict):
+        arguments = {}
+    action: Json
+    if call.name == "web_fetch":
+        action = {"type": "open_page", "url": str(arguments.get("url") or "")}
+    else:
+        action = {"type": "search", "query": str(arguments.get("query") or "")}
+    return {
+        "id": web_item_id(call.id),
+        "type": "web_search_call",
+        "status": status,
+        "action": action,
+    }
+
+
+def web_action(action: object, result: ir.WebResult) -> Json:
+    """A call's action with what its result found (`sources`, asked for by `include`)."""
+    updated: Json = dict(action) if isinstance(action, dict) else {"type": "search"}
+    if updated.get("type") == "search":
+        updated["sources"] = [{"type": "url", "url": source.url} for source in result.sources]
+    return updated
 
 
 def function_call_item(
@@ -192,14 +247,18 @@ def reasoning_item(item_id: str, summary: str, state: str | None) -> Json:
 
 def _item(block: accumulator.Block, item_id: str, include_state: bool) -> Json:
     match block:
-        case accumulator.TextBlock(text=text):
-            return message_item(item_id, text, "completed")
+        case accumulator.TextBlock(text=text, citations=citations):
+            return message_item(item_id, text, "completed", citations)
         case accumulator.ToolCallBlock(id=call_id, name=name, arguments_json=arguments):
             return function_call_item(item_id, call_id, name, arguments or "{}", "completed")
         case accumulator.ThinkingBlock(text=text, signature=signature):
             return reasoning_item(item_id, text, (signature or None) if include_state else None)
         case accumulator.RedactedThinkingBlock(data=data):
             return reasoning_item(item_id, "", data if include_state else None)
+        case ir.ServerToolCall():
+            return web_search_item(block, "completed")
+        case ir.WebResult():
+            return {"id": item_id, "type": "web_search_call", "status": "completed"}
         case _:
             assert_never(block)
 

@@ -35,6 +35,7 @@ class ResponsesStreamRenderer:
     """
 
     __slots__ = (
+        "_citations",
         "_clock",
         "_created_at",
         "_delta_prefix",
@@ -46,6 +47,7 @@ class ResponsesStreamRenderer:
         "_parts",
         "_request",
         "_response_id",
+        "_searching",
         "_sequence",
         "_summary_open",
         "_usage",
@@ -81,6 +83,9 @@ class ResponsesStreamRenderer:
         self._parts: list[str] = []
         self._delta_prefix = b""
         self._summary_open = False
+        self._citations: list[ir.Citation] = []
+        self._searching: dict[str, shape.Json] = {}
+        """`web_search_call` items added and not yet done, by server tool call id."""
         self._usage: ir.Usage | None = None
         self.started = False
         self.finished = False
@@ -143,11 +148,19 @@ class ResponsesStreamRenderer:
                 return b""  # no call is open: nothing to attach the fragment to
             case ir.ToolCallEnd():
                 return self._close() if self._open == "tool" else b""
+            case ir.ServerToolCall():
+                return self._start_search(event)
+            case ir.WebResult():
+                return self._end_search(event)
+            case ir.Citation():
+                return self._annotate(event) if self._open == "text" else b""
             case ir.Usage():
                 self._usage = event
                 return b""
             case ir.Stop():
                 closed = self._close()
+                for call_id in list(self._searching):
+                    closed += self._end_search(ir.WebResult(call_id, "web_search"))
                 self.finished = True
                 status, incomplete = shape.terminal_status(event)
                 completed_at = self._clock() if status == "completed" else None
@@ -199,6 +212,7 @@ class ResponsesStreamRenderer:
         self._open = kind
         self._item = item
         self._parts = []
+        self._citations = []
         added = {"output_index": len(self._output), "item": item}
         return closed + self._emit("response.output_item.added", added)
 
@@ -245,6 +259,47 @@ class ResponsesStreamRenderer:
         self._delta_prefix = self._prefix("response.function_call_arguments.delta")
         return added
 
+    def _start_search(self, call: ir.ServerToolCall) -> bytes:
+        closed = self._close()
+        item = shape.web_search_item(call, "in_progress")
+        self._searching[call.id] = item
+        where = {"output_index": len(self._output), "item_id": item["id"]}
+        return (
+            closed
+            + self._emit(
+                "response.output_item.added", {"output_index": len(self._output), "item": item}
+            )
+            + self._emit("response.web_search_call.in_progress", where)
+            + self._emit("response.web_search_call.searching", where)
+        )
+
+    def _end_search(self, result: ir.WebResult) -> bytes:
+        started = self._searching.pop(result.call_id, None)
+        if started is None:
+            return b""
+        item = {
+            **started,
+            "status": "completed",
+            "action": shape.web_action(started["action"], result),
+        }
+        where = {"output_index": len(self._output), "item_id": item["id"]}
+        frames = self._emit("response.web_search_call.completed", where)
+        frames += self._emit(
+            "response.output_item.done", {"output_index": len(self._output), "item": item}
+        )
+        self._output.append(item)
+        return frames
+
+    def _annotate(self, citation: ir.Citation) -> bytes:
+        self._citations.append(citation)
+        added = {
+            **self._where(),
+            "content_index": 0,
+            "annotation_index": len(self._citations) - 1,
+            "annotation": shape.url_citation(citation),
+        }
+        return self._emit("response.output_text.annotation.added", added)
+
     def _where(self) -> shape.Json:
         return {"item_id": self._item["id"], "output_index": len(self._output)}
 
@@ -259,10 +314,11 @@ class ResponsesStreamRenderer:
         match kind:
             case "text":
                 done = {**where, "content_index": 0, "text": text, "logprobs": []}
-                part = {**where, "content_index": 0, "part": shape.output_text(text)}
+                output_text = shape.output_text(text, self._citations)
+                part = {**where, "content_index": 0, "part": output_text}
                 frames = self._emit("response.output_text.done", done)
                 frames += self._emit("response.content_part.done", part)
-                item = shape.message_item(str(self._item["id"]), text, "completed")
+                item = shape.message_item(str(self._item["id"]), text, "completed", self._citations)
             case "thinking":
                 if self._summary_open:
                     summary = {"type": "summary_text", "text": text}
