@@ -183,6 +183,25 @@ def test_native_thinking_passes_kiro_signature(
     assert "additionalModelRequestFields" in kiro_env.generations()[-1]
 
 
+def test_a_full_context_window_ends_the_answer_as_anthropic_and_openai_say_it(
+    kiro_env: KiroEnv, start: Any
+) -> None:
+    cut = text_answer("Half an ans", stop_reason="MODEL_CONTEXT_WINDOW_EXCEEDED")
+    kiro_env.kiro.script(KiroReply([cut]), KiroReply([cut]), KiroReply([cut]))
+    url = start()
+    with anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as sdk:
+        assert hi(sdk).stop_reason == "model_context_window_exceeded"
+    with openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0) as sdk:
+        chat = sdk.chat.completions.create(
+            model="claude-sonnet-4.5", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert chat.choices[0].finish_reason == "length"
+        response = sdk.responses.create(model="claude-sonnet-4.5", input="hi")
+        assert response.status == "incomplete"
+        assert response.incomplete_details is not None
+        assert response.incomplete_details.reason == "max_output_tokens"
+
+
 # ------------------------------------------------------------------------------ failures
 
 

@@ -174,6 +174,7 @@ def test_finish_reasons() -> None:
 
     assert finish([ir.TextDelta("a"), ir.Stop("max_tokens")]) == "length"
     assert finish([ir.ToolCallStart("c", "f"), ir.Stop("max_tokens")]) == "length"
+    assert finish([ir.TextDelta("a"), ir.Stop("model_context_window_exceeded")]) == "length"
     assert finish([ir.TextDelta("a"), ir.Stop("refusal")]) == "content_filter"
     assert finish([ir.TextDelta("a"), ir.Stop("stop_sequence", "END")]) == "stop"
     assert (

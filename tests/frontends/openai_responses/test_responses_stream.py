@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -167,8 +168,9 @@ def test_redacted_reasoning_is_an_item_without_summary() -> None:
     }
 
 
-def test_max_tokens_ends_incomplete() -> None:
-    data = check(render([ir.TextDelta("cut"), ir.Stop("max_tokens")]))
+@pytest.mark.parametrize("reason", ["max_tokens", "model_context_window_exceeded"])
+def test_a_cut_answer_ends_incomplete(reason: ir.StopReason) -> None:
+    data = check(render([ir.TextDelta("cut"), ir.Stop(reason)]))
     final = data[-1]
     assert final["type"] == "response.incomplete"
     assert final["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
