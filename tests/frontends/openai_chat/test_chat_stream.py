@@ -4,7 +4,7 @@ state."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from hypothesis import given, settings
@@ -214,9 +214,7 @@ ANY_EVENT = st.one_of(
 )
 STOPS = st.builds(
     ir.Stop,
-    st.sampled_from(
-        ["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
-    ),
+    st.sampled_from(get_args(ir.StopReason)),
 )
 
 

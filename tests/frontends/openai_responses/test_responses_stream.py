@@ -3,7 +3,7 @@ strict grammar and the official SDK's event types."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 import pytest
@@ -261,9 +261,7 @@ ANY_EVENT = st.one_of(
 )
 STOPS = st.builds(
     ir.Stop,
-    st.sampled_from(
-        ["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
-    ),
+    st.sampled_from(get_args(ir.StopReason)),
 )
 
 
