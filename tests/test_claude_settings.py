@@ -598,3 +598,31 @@ def test_an_unreadable_file_is_named(service: ClaudeSettings) -> None:
 
     with pytest.raises(SettingsFileError, match="cannot read"):
         service.set("user", make_draft(), base_url=BASE_URL, token=TOKEN)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+@given(
+    users=st.dictionaries(
+        st.sampled_from([*MANAGED, "ANTHROPIC_API_KEY", "OTHER"]), st.text(max_size=6), max_size=5
+    )
+)
+def test_set_then_unset_puts_the_users_own_managed_values_back(
+    service: ClaudeSettings, users: dict[str, str]
+) -> None:
+    """Issue 9 item 3: `unset` restores what `set` replaced, not only what it added."""
+    service.draft_path.unlink(missing_ok=True)
+    text = json.dumps({"env": users}, indent=2)
+    path = write(service.path("user"), text)
+
+    service.set("user", make_draft(), base_url=BASE_URL, token=TOKEN)
+    service.unset("user", make_draft(), token=TOKEN)
+
+    after = json.loads(path.read_text()).get("env", {})
+    for key, value in users.items():
+        ours = (key == "ANTHROPIC_AUTH_TOKEN" and value in (TOKEN, "codex2claudecode")) or (
+            DEFAULT_EXTRA_ENV.get(key) == value
+        )
+        if ours or key == "ANTHROPIC_API_KEY":  # a gateway's leftovers are not the user's
+            continue
+        assert after.get(key) == value, key
+    assert after.keys() <= users.keys()

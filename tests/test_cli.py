@@ -6,17 +6,12 @@ Every run gets a throwaway HOME and state directories, so no real account or set
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
 import shlex
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,130 +20,12 @@ import pytest
 from codex2claudecode import __version__
 from codex2claudecode.cli import banner
 from codex2claudecode.config import Config
+from tests.cli_harness import MESSAGE, Launched, launch, run_cli
 from tests.e2e.conftest import ACCOUNT_ID, access_token
 from tests.fakes.codex import FakeCodex, Reply
 from tests.fakes.oauth import make_jwt
 from tests.fakes.responses_events import text_answer
 from tests.fakes.server import run_app
-
-STARTUP_TIMEOUT = 10.0
-MESSAGE = {"model": "gpt-5.4", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """A minimal environment: no proxies, no API_PASSWORD, nothing from the developer's HOME."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "CODEX2CLAUDECODE_HOME": str(tmp_path / "state"),
-        "CODEX_HOME": str(tmp_path / "codex"),
-        "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    for name in ("SYSTEMROOT", "PYTHONPATH"):  # Windows needs SYSTEMROOT to start Python
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "codex2claudecode", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_TIMEOUT,
-    )
-
-
-class Launched:
-    """A running `codex2claudecode --headless`; `banner` is what it printed before serving."""
-
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "codex2claudecode", "--headless", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self.banner = self._read_banner()
-        match = re.search(r"listening on (http://\S+)", self.banner)
-        assert match, self.banner
-        self.url = match.group(1)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _read_banner(self) -> str:
-        lines: list[str] = []
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not any("export ANTHROPIC_AUTH_TOKEN" in line for line in lines):
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                raise AssertionError(f"no banner within {STARTUP_TIMEOUT}s: {lines}") from None
-            if line is None:
-                self.process.wait(5)
-                assert self.process.stderr is not None
-                raise AssertionError(
-                    f"exited {self.process.returncode}: {self.process.stderr.read()}"
-                )
-            lines.append(line)
-        # The warning about a missing account comes right after the exports.
-        while (line := self._next_line(0.05)) is not None:
-            lines.append(line)
-            if line.startswith("  The gateway picks up"):
-                break
-        return "".join(lines)
-
-    def _next_line(self, timeout: float) -> str | None:
-        try:
-            return self._lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
-        """Signal the process, wait for it, close its pipes; returns (exit code, stderr)."""
-        process = self.process
-        if process.poll() is None:
-            process.send_signal(sig)
-        try:
-            code = process.wait(10)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        self._reader.join(5)
-        assert process.stdout is not None and process.stderr is not None
-        stderr = process.stderr.read()
-        process.stdout.close()
-        process.stderr.close()
-        return code, stderr
-
-
-@pytest.fixture
-def start(cli_env: dict[str, str]) -> Iterator[list[Launched]]:
-    running: list[Launched] = []
-    yield running
-    for gateway in running:
-        if not gateway.process.stdout or not gateway.process.stdout.closed:
-            gateway.stop(signal.SIGKILL)
-
-
-def launch(running: list[Launched], env: dict[str, str], *args: str) -> Launched:
-    gateway = Launched(env, *args)
-    running.append(gateway)
-    return gateway
-
 
 # ------------------------------------------------------------------------------ help, version
 
@@ -425,6 +302,5 @@ def test_a_newcomer_path_without_network(cli_env: dict[str, str], tmp_path: Path
     assert settings["env"]["ANTHROPIC_AUTH_TOKEN"] == "s3cret"
     assert "NODE_TLS_REJECT_UNAUTHORIZED" not in settings["env"]
     assert run_cli(cli_env, "claude-env", "unset").returncode == 0
-    assert "ANTHROPIC_BASE_URL" not in json.loads(
-        (tmp_path / "claude" / "settings.json").read_text()
-    ).get("env", {})
+    # `set` created the file, so `unset` removes it: the state before `set` comes back.
+    assert not (tmp_path / "claude" / "settings.json").exists()

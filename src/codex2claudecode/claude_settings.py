@@ -13,14 +13,18 @@ Where we differ from the original:
   `ANTHROPIC_AUTH_TOKEN`. One holding a gateway token is removed; anyone else's key is kept.
 - `unset` deletes `env` itself when it removed its last entry, so set→unset restores the file.
 - A default extra can be dropped by listing it in `unsetEnv` (the original could not).
+- `set` remembers, in the draft's `originalEnv` (per settings file), the value each key had
+  before we first wrote or deleted it; `unset` puts those values back, and deletes a settings
+  file `set` created once nothing else is left in it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, assert_never
@@ -60,6 +64,29 @@ DEFAULT_EXTRA_ENV: Mapping[str, str] = MappingProxyType(
     {"CLAUDE_CODE_DISABLE_1M_CONTEXT": "1", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "64"}
 )
 
+ORIGINALS = "originalEnv"
+"""The draft key under which `set` keeps the values it replaced, per settings file path."""
+
+EXPLAINED: Mapping[str, str] = MappingProxyType(
+    {
+        BASE_URL: "where Claude Code sends its requests: this gateway",
+        AUTH_TOKEN: "the key Claude Code presents: the gateway password, else a placeholder",
+        "ANTHROPIC_MODEL": "the model a session starts with",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": "the model behind Claude Code's opus choice",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": "the model behind Claude Code's sonnet choice",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "the model behind haiku (background tasks, titles)",
+        "CLAUDE_CODE_DISABLE_1M_CONTEXT": (
+            "no 1M-token context variants: the GPT models behind the gateway have far smaller "
+            "windows"
+        ),
+        "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": (
+            "compact the conversation once this percentage of the window is used, early enough "
+            "for the GPT model's smaller window"
+        ),
+    }
+)
+"""Why `set` writes each of its keys (shown by `claude-env show` and in the README)."""
+
 _OWN_KEYS = frozenset({BASE_URL, AUTH_TOKEN, *MODEL_KEYS})
 _NEVER_WRITTEN = frozenset({API_KEY, TLS_CHECK})
 
@@ -72,7 +99,7 @@ class SettingsFileError(ClaudeSettingsError):
     """A settings or draft file cannot be used; the message names it."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}; the file was left unchanged")
+        super().__init__(f"{path}: {problem}")
         self.path = path
 
 
@@ -143,14 +170,19 @@ def mask_secret(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class EnvChange:
-    written: Mapping[str, str]
-    """Every managed entry, in write order (entries already equal are left as they are)."""
+    written: Mapping[str, object]
+    """`set`: every managed entry, in write order (entries already equal are left as they
+    are); `unset`: the user's own values it puts back."""
     removed: tuple[str, ...]
     """Keys deleted from `env`, present before the change."""
     drop_env: bool = False
     """`env` itself is deleted: the change removed all of it."""
     saved: bool = False
     """The file was rewritten (False: it had these values already, or it does not exist)."""
+    replaced: Mapping[str, object] = field(default_factory=dict)
+    """`set`: the user's own values it overwrote or deleted (kept for `unset` to restore)."""
+    deleted_file: bool = False
+    """`unset`: the settings file `set` had created was removed, nothing else being in it."""
 
 
 def plan_set(
@@ -163,10 +195,31 @@ def plan_set(
     return EnvChange(written, tuple(removed))
 
 
-def plan_unset(env: Mapping[str, object], draft: ClaudeEnvDraft, *, token: str) -> EnvChange:
-    """What `unset` does to `env`: delete the managed keys and a gateway's leftovers."""
-    removed = [k for k in dict.fromkeys([*draft.managed_keys, *_leftovers(env, token)]) if k in env]
-    return EnvChange({}, tuple(removed), drop_env=bool(env) and len(removed) == len(env))
+def plan_unset(
+    env: Mapping[str, object],
+    draft: ClaudeEnvDraft,
+    *,
+    token: str,
+    originals: Mapping[str, object] | None = None,
+) -> EnvChange:
+    """What `unset` does to `env`: put back the user's values `set` replaced (`originals`, key
+    -> value before, None where there was none), delete the other managed keys and a
+    gateway's leftovers."""
+    originals = originals or {}
+    restore = {k: v for k, v in originals.items() if v is not None}
+    keys = dict.fromkeys([*draft.managed_keys, *_leftovers(env, token), *originals])
+    removed = [k for k in keys if k in env and k not in restore]
+    drop_env = bool(env) and not restore and len(removed) == len(env)
+    return EnvChange(restore, tuple(removed), drop_env=drop_env)
+
+
+def _is_ours(key: str, value: object, token: str) -> bool:
+    """Whether `value` in `key` looks written by a gateway, not chosen by the user."""
+    if key == BASE_URL:
+        return _is_local_http(value)
+    if key == AUTH_TOKEN:
+        return value in (token, PLACEHOLDER_TOKEN)
+    return DEFAULT_EXTRA_ENV.get(key) == value
 
 
 def _leftovers(env: Mapping[str, object], token: str) -> list[str]:
@@ -243,8 +296,7 @@ class ClaudeSettings:
                     data[key] = value.strip()
                 else:
                     data.pop(key, None)
-            data_bytes = orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
-            atomic_write(self.draft_path, data_bytes, mode=_mode_of(self.draft_path))
+            _write_draft(self.draft_path, data)
 
     def read_env(self, scope: Scope) -> Mapping[str, object] | None:
         """The `env` object of the scope's file ({} if it has none), or None if there is no file.
@@ -258,18 +310,24 @@ class ClaudeSettings:
     def set(self, scope: Scope, draft: ClaudeEnvDraft, *, base_url: str, token: str) -> EnvChange:
         """Write the managed entries into the scope's `env`, creating the file (0600) if needed.
 
+        The values the user had in the keys it changes are first kept in the draft file.
+
         Raises:
             SettingsFileError: the file is unreadable or not a JSON object (it is not touched).
         """
         with locked(self._lock):
             path = self.path(scope)
             text, doc = _load_settings(path)
-            change = plan_set(_env_of(doc), draft, base_url=base_url, token=token)
-            saved = _save_settings(path, text, _apply(text or "{}\n", doc, change))
-        return replace(change, saved=saved)
+            env = _env_of(doc)
+            change = plan_set(env, draft, base_url=base_url, token=token)
+            new_text = _apply(text or "{}\n", doc, change)
+            replaced = self._remember(path, env, change, token=token, created=text is None)
+            saved = _save_settings(path, text, new_text)
+        return replace(change, saved=saved, replaced=replaced)
 
     def unset(self, scope: Scope, draft: ClaudeEnvDraft, *, token: str) -> EnvChange:
-        """Remove the managed keys from the scope's `env`; a missing file stays missing.
+        """Remove the managed keys from the scope's `env`, putting back the user's own values;
+        a missing file stays missing, and a file `set` created goes once it is empty.
 
         Raises:
             SettingsFileError: the file is unreadable or not a JSON object (it is not touched).
@@ -277,9 +335,83 @@ class ClaudeSettings:
         with locked(self._lock):
             path = self.path(scope)
             text, doc = _load_settings(path)
-            change = plan_unset(_env_of(doc), draft, token=token)
-            saved = text is not None and _save_settings(path, text, _apply(text, doc, change))
+            record = self._records().get(str(path.absolute()))
+            env = _env_of(doc)
+            before = _dict(record.get("env")) if record else {}
+            change = plan_unset(env, draft, token=token, originals=before)
+            if text is None:
+                self._forget(path)
+                return change
+            new_text = _apply(text, doc, change)
+            if record and record.get("created") is True and orjson.loads(new_text) == {}:
+                path.unlink()
+                if record.get("created_dir") is True:
+                    with contextlib.suppress(OSError):  # not empty: something else lives there
+                        path.parent.rmdir()
+                self._forget(path)
+                return replace(change, saved=True, deleted_file=True)
+            saved = _save_settings(path, text, new_text)
+            self._forget(path)
         return replace(change, saved=saved)
+
+    # ------------------------------------------------------------------ the originals record
+
+    def _records(self) -> dict[str, dict[str, object]]:
+        records = _dict(_read_object(self.draft_path).get(ORIGINALS))
+        return {k: v for k, v in records.items() if isinstance(v, dict)}
+
+    def _remember(
+        self,
+        path: Path,
+        env: Mapping[str, object],
+        change: EnvChange,
+        *,
+        token: str,
+        created: bool,
+    ) -> dict[str, object]:
+        """Keep, once per key, what `change` overwrites or deletes in `path`'s env; returns the
+        user's own values among them (a gateway's earlier values are not the user's)."""
+        name = str(path.absolute())
+        with locked(self.draft_path):
+            data = dict(_read_object(self.draft_path))
+            records = _dict(data.get(ORIGINALS))
+            record = dict(_dict(records.get(name)))
+            if not record:
+                record = {"created": created, "created_dir": created and not path.parent.exists()}
+            kept = dict(_dict(record.get("env")))
+            replaced: dict[str, object] = {}
+            for key in [*change.written, *change.removed]:
+                if key in kept:
+                    continue
+                value = env.get(key)
+                if value is not None and _is_ours(key, value, token):
+                    value = None
+                kept[key] = value
+                if value is not None and value != change.written.get(key):
+                    replaced[key] = value
+            record["env"] = kept
+            if records.get(name) != record:
+                data[ORIGINALS] = {**records, name: record}
+                _write_draft(self.draft_path, data)
+        return replaced
+
+    def _forget(self, path: Path) -> None:
+        name = str(path.absolute())
+        with locked(self.draft_path):
+            data = dict(_read_object(self.draft_path))
+            records = dict(_dict(data.get(ORIGINALS)))
+            if records.pop(name, None) is None:
+                return
+            if records:
+                data[ORIGINALS] = records
+            else:
+                data.pop(ORIGINALS)
+            _write_draft(self.draft_path, data)
+
+
+def _write_draft(path: Path, data: Mapping[str, object]) -> None:
+    # The draft may hold a token the user had in ANTHROPIC_AUTH_TOKEN: private by default.
+    atomic_write(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n", mode=_mode_of(path))
 
 
 def _load_settings(path: Path) -> tuple[str | None, dict[str, object]]:

@@ -7,12 +7,16 @@ import contextlib
 import logging
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex2claudecode import __version__, errors
-from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN
+from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN, gateway_base_url
+from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
+from codex2claudecode.commands.invocation import NAME, Localized, command_prefix
 from codex2claudecode.config import Config, ConfigError, Provider
 
 if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
@@ -34,7 +38,9 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode import tokens
     from codex2claudecode.backends.base import Backend, Providers
     from codex2claudecode.backends.codex.factory import build_codex_backend
+    from codex2claudecode.backends.codex.health import codex_health
     from codex2claudecode.backends.kiro.factory import build_kiro_backend
+    from codex2claudecode.backends.kiro.health import kiro_health
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
     from codex2claudecode.frontends.models import model_routes
     from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
@@ -66,43 +72,36 @@ def build_gateway(config: Config) -> Gateway:
     estimate, ping = tokens.estimate_request_tokens, config.ping_interval
     responses = ResponsesRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
     chat = ChatRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
+
+    def health() -> dict[str, object]:
+        if providers.active_name == "kiro":
+            return kiro_health(config, now=time.time())
+        return codex_health(config, now=time.time())
+
     app = create_app(
         config,
         [anthropic.dialect(), responses.dialect(), chat.dialect()],
         extra_routes=[*usage_routes(router), *model_routes(router.models)],
         on_shutdown=[providers.close, http.close],
+        health=health,
     )
     return Gateway(app=app, http=http, router=router)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prefix: str = NAME) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="codex2claudecode",
-        description=(
-            "A local gateway that lets Claude Code (and OpenAI-SDK clients) run on your "
-            "ChatGPT/Codex subscription."
-        ),
+        prog=NAME,
+        description=DESCRIPTION,
+        epilog=_epilog(prefix),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--headless", action="store_true", help=HEADLESS_HELP)
+    add_gateway_flags(parser, suppress=False)
     parser.add_argument(
-        "--headless", action="store_true", help="run the server only, logging to stdout (no TUI)"
-    )
-    parser.add_argument(
-        "-p", "--port", type=_port, help="port to listen on (default 8787, env PORT)"
-    )
-    parser.add_argument(
-        "--host",
-        "-H",
-        "--hostname",
-        dest="host",
-        help="address to bind (default 127.0.0.1, env HOST)",
-    )
-    parser.add_argument(
-        "--password",
-        help="require this API key from clients (env API_PASSWORD); needed for non-loopback hosts",
-    )
-    parser.add_argument(
-        "--provider", choices=["codex", "kiro"], help="upstream provider (env UPSTREAM_PROVIDER)"
+        "--provider",
+        choices=["codex", "kiro"],
+        help="upstream provider (env UPSTREAM_PROVIDER); " + PROVIDERS_HELP,
     )
     parser.set_defaults(func=None)
     commands = parser.add_subparsers(
@@ -110,27 +109,70 @@ def _parser() -> argparse.ArgumentParser:
     )
     for module in _command_modules():
         module.add_parser(commands)
+    _remember_parsers(parser)
     return parser
 
 
+def _remember_parsers(parser: argparse.ArgumentParser) -> None:
+    """Record in each (sub)command's defaults its own parser, so a stray argument is reported
+    with the usage of the command it was given to (`login --bogus`), not the top level's."""
+    parser.set_defaults(usage_parser=parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _remember_parsers(sub)
+
+
+# What --help promises. Each line says what exists today; when the TUI, the Kiro provider or
+# the OpenAI routes land, change the one line that describes them.
+DESCRIPTION = (
+    "A local gateway that lets Claude Code and OpenAI-SDK clients run on your ChatGPT/Codex\n"
+    "subscription or an Amazon Kiro account: it answers the Anthropic Messages API\n"
+    "(/v1/messages) and the OpenAI Responses and Chat Completions APIs (/v1/responses,\n"
+    "/v1/chat/completions)."
+)
+HEADLESS_HELP = "server only, logging to stdout (also the default: this version has no terminal UI)"
+PROVIDERS_HELP = "default: the last one used, else codex"
+FIRST_STEPS = (
+    ("", "start the gateway (leave it running)"),
+    ("login", "sign in with ChatGPT (--device without a browser)"),
+    ("claude-env set", "point Claude Code at the gateway"),
+    ("doctor", "check the setup and explain what is wrong"),
+)
+
+
+def _epilog(prefix: str) -> str:
+    commands = [f"{prefix} {words}".rstrip() for words, _ in FIRST_STEPS]
+    width = max(map(len, commands)) + 3
+    rows = [f"  {c:<{width}}{what}" for c, (_, what) in zip(commands, FIRST_STEPS, strict=True)]
+    return "first steps:\n" + "\n".join(rows)
+
+
 def _command_modules() -> list[Any]:
-    from codex2claudecode.commands import accounts, claude_env, fast_mode, limits, login, logs
+    from codex2claudecode.commands import (
+        accounts,
+        claude_env,
+        doctor,
+        fast_mode,
+        limits,
+        login,
+        logs,
+    )
 
-    return [login, accounts, limits, fast_mode, claude_env, logs]
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port: {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port: {value!r} (must be 0-65535)")
-    return port
+    return [login, accounts, limits, fast_mode, claude_env, logs, doctor]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    prefix = NAME
+    if argv is None:  # the real command line, not a call from Python
+        prefix = command_prefix(sys.argv[0], executable=sys.executable, cwd=Path.cwd())
+    if prefix != NAME:
+        # Suggestions must work as printed, e.g. after ./scripts/serve only the venv has us.
+        sys.stdout = Localized(sys.stdout, prefix)
+        sys.stderr = Localized(sys.stderr, prefix)
+    args, stray = _parser(prefix).parse_known_args(argv)
+    if stray:
+        args.usage_parser.error(f"unrecognized arguments: {' '.join(stray)}")
     try:
         config = Config.load(
             port=args.port,
@@ -145,25 +187,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.func is not None:
         code: int = args.func(args, config)
         return code
-    return serve(config)
+    return serve(config, prefix=prefix)
 
 
-def serve(config: Config) -> int:
+def serve(config: Config, *, prefix: str = NAME) -> int:
     """Run the gateway in the foreground until interrupted."""
-    from codex2claudecode.server.run import PortInUse, bind, bound_port, server_for
+    from codex2claudecode.server.run import BindError, bind, bound_port, server_for
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
     )
     try:
         sock = bind(config.host, config.port)
-    except PortInUse as exc:
+    except BindError as exc:
         print(f"codex2claudecode: {exc}", file=sys.stderr)
         return 1
     port = bound_port(sock)
     gateway = build_gateway(config)
     account, problem = account_summary(config)
-    print(banner(config, port, account=account, problem=problem), flush=True)
+    print(banner(config, port, account=account, problem=problem, prefix=prefix), flush=True)
     server = server_for(gateway.app)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
@@ -173,6 +215,12 @@ def serve(config: Config) -> int:
 def account_summary(config: Config) -> tuple[str, str | None]:
     """Who requests will run as, and what is wrong if nobody: `(who, None)` or `("none", why)`."""
     from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+    from codex2claudecode.provider_config import chosen_provider
+
+    if chosen_provider(config) == "kiro":
+        from codex2claudecode.backends.kiro.health import kiro_account_line
+
+        return kiro_account_line(config)
 
     try:
         creds = CodexAccountStore.from_config(config).load()
@@ -184,39 +232,70 @@ def account_summary(config: Config) -> tuple[str, str | None]:
     return (f"{who} ({creds.plan})" if creds.plan else who), None
 
 
-def banner(config: Config, port: int, *, account: str = "", problem: str | None = None) -> str:
-    """The start-up text: endpoints, the exact exports for Claude Code, and account trouble."""
-    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"  # an IPv6 address in a URL
-    base = f"http://{host}:{port}"
+def banner(
+    config: Config,
+    port: int,
+    *,
+    account: str = "",
+    problem: str | None = None,
+    prefix: str = NAME,
+) -> str:
+    """The start-up text: endpoints, how to point Claude Code here, and account trouble.
+
+    Args:
+        port: the bound port (the real one when `config.port` is 0).
+        prefix: how the user runs this program (see `commands.invocation`).
+    """
+    from codex2claudecode.provider_config import chosen_provider
+
+    base = gateway_base_url(config.host, port)
     token = shlex.quote(config.password or PLACEHOLDER_TOKEN)
+    kiro = chosen_provider(config) == "kiro"
+    name = "Kiro" if kiro else "Codex"
+    managed_kiro = config.home / "kiro-state.json"
+    kiro_file = managed_kiro if managed_kiro.exists() else config.kiro_auth_file
+    accounts_file = kiro_file if kiro else config.codex_auth_path
     lines = [
         f"codex2claudecode {__version__} is listening on {base}",
         "",
         f"  Claude messages:  {base}/v1/messages",
         f"  Token counting:   {base}/v1/messages/count_tokens",
+        f"  OpenAI SDKs:      {base}/v1 (responses, chat/completions, models)",
         f"  Health:           {base}/health",
-        f"  Accounts file:    {config.codex_auth_path}",
-        *([f"  Codex account:    {account}"] if account else []),
+        f"  Provider:         {'Kiro' if kiro else 'ChatGPT Codex'}",
+        f"  Accounts file:    {accounts_file}",
+        *([f"  {name} account:    {account}"] if account else []),
         f"  API password:     {'required' if config.password else 'none (loopback only)'}",
         "",
-        "Point Claude Code at it (paste into your shell):",
+        "Point Claude Code at it for good (writes the env of its settings.json):",
+        "",
+        f"  {prefix} claude-env set{flags_for(config, port)}",
+        "",
+        "or for this shell only, paste:",
         "",
         f"  export ANTHROPIC_BASE_URL={base}",
         f"  export ANTHROPIC_AUTH_TOKEN={token}",
         "",
-        "or once for good (its settings.json): codex2claudecode claude-env set",
-        "",
-        "Claude's model names map to GPT models (opus, sonnet, haiku tiers); to pick one yourself:",
-        "  export ANTHROPIC_MODEL=gpt-5.4_high",
+        *(
+            [
+                "Claude's model names map to Kiro's Claude models (claude-opus-4-8 ->",
+                "claude-opus-4.8); `GET /v1/models` lists what your account offers.",
+            ]
+            if kiro
+            else [
+                "Claude's model names map to GPT models (opus, sonnet, haiku tiers); "
+                "to pick one yourself:",
+                "  export ANTHROPIC_MODEL=gpt-5.4_high",
+            ]
+        ),
     ]
     if problem:
         lines += [
             "",
-            "WARNING: no usable Codex account; every request will fail until you add one.",
+            f"WARNING: no usable {name} account; every request will fail until you add one.",
             f"  {problem}",
             "  The gateway picks up a new login as soon as it is written; no restart needed.",
-            "  Several accounts, limits: codex2claudecode accounts list; codex2claudecode limits",
+            f"  Several accounts, limits: `{prefix} accounts list`, `{prefix} limits`",
         ]
+    lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)

@@ -9,7 +9,8 @@
     ├── RequestTooLarge (413)
     ├── RateLimited (429)               carries `retry_after` seconds
     ├── NoAccount (503)                 no usable credentials are configured
-    ├── UpstreamUnavailable (529)       upstream overloaded / unreachable
+    ├── UpstreamUnavailable (529)       upstream overloaded: it answered, asking us to wait
+    ├── UpstreamUnreachable (502)       no connection: DNS, refused, TLS, proxy, connect timeout
     └── UpstreamFailed (502)            upstream broke: bad status, cut stream, idle timeout
 
 An error holds data, never a dialect's JSON. `status` is the HTTP status to answer with.
@@ -22,6 +23,10 @@ from typing import ClassVar
 
 class GatewayError(Exception):
     status: ClassVar[int] = 500
+    account: str | None = None
+    """The account the upstream refused with, when one was used (for the request log)."""
+    upstream_status: int | None = None
+    """The upstream's HTTP status, when it answered one (for the request log)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -94,4 +99,10 @@ class UpstreamUnavailable(GatewayError):
 
 
 class UpstreamFailed(GatewayError):
+    status: ClassVar[int] = 502
+
+
+class UpstreamUnreachable(GatewayError):
+    """No connection to the upstream at all: the network, DNS, TLS or a proxy, not overload."""
+
     status: ClassVar[int] = 502

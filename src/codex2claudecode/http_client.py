@@ -1,8 +1,14 @@
-"""The process's one upstream HTTP session (aiohttp), created inside the running loop."""
+"""The process's one upstream HTTP session (aiohttp), created inside the running loop, and
+what to tell the user when an upstream cannot be reached at all."""
 
 from __future__ import annotations
 
+import socket
+from urllib.parse import urlsplit
+
 import aiohttp
+
+from codex2claudecode.errors import UpstreamUnreachable
 
 
 class SharedSession:
@@ -23,3 +29,51 @@ class SharedSession:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def unreachable(
+    service: str, url: str, exc: BaseException, *, proxy: str | None
+) -> UpstreamUnreachable:
+    """The error for a request to `url` that got no answer because of `exc`.
+
+    Args:
+        service: who was called, e.g. "the ChatGPT backend".
+        proxy: the proxy the request went through, if any (only its address is shown).
+    """
+    host = urlsplit(url).hostname or url
+    where = f"{service} at {host}"
+    if proxy is not None:
+        where += f" through the proxy {_address(proxy)}"
+    hint = (
+        "check that the proxy (HTTPS_PROXY) is running and reachable"
+        if proxy is not None
+        else "check the network connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY)"
+    )
+    return UpstreamUnreachable(f"cannot reach {where}: {_reason(exc, host)}; {hint}.")
+
+
+def _reason(exc: BaseException, host: str) -> str:
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"the proxy refused or dropped the connection ({_os_text(exc)})"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return f"its TLS certificate was not accepted ({exc.certificate_error})"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"the TLS handshake failed ({_os_text(exc)})"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, socket.gaierror):
+            return f"the name {host} does not resolve (DNS: {_os_text(exc)})"
+        return f"the connection failed ({_os_text(exc)})"
+    if isinstance(exc, TimeoutError):
+        return "no connection within the time limit"
+    return f"the connection failed ({exc.__class__.__name__})"
+
+
+def _os_text(exc: aiohttp.ClientOSError) -> str:
+    inner = getattr(exc, "os_error", None) or exc
+    return str(getattr(inner, "strerror", None) or inner or exc.__class__.__name__)
+
+
+def _address(proxy: str) -> str:
+    """`host:port` of a proxy URL, without the user name or password it may carry."""
+    parts = urlsplit(proxy)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)

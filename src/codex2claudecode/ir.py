@@ -195,6 +195,10 @@ class Started:
 
     response_id: str
     model: str
+    provider: str = ""
+    """Which provider answers (`codex`, `kiro`): for the request log."""
+    account: str = ""
+    """Which account answers, as users name it (never a credential): for the request log."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,7 @@ def test_model_flags_are_remembered_and_blank_returns_to_the_default(
     assert run(config, "claude-env", "set", "--model", "") == 0
     assert env_of(user_settings)["ANTHROPIC_MODEL"] == "gpt-5.5"
     draft = json.loads((config.state_dir / ".claude-env.json").read_text())
+    draft.pop("originalEnv")  # what the settings held before the first set (none here)
     assert draft == {"ANTHROPIC_DEFAULT_HAIKU_MODEL": "h", "ANTHROPIC_DEFAULT_OPUS_MODEL": "o"}
 
 

@@ -55,7 +55,7 @@ def test_a_broken_file_is_reported_and_kept(
     assert path.read_text() == "{broken"
 
 
-@pytest.mark.parametrize("argv", [["config"], ["config", "fast-mode", "maybe"]])
+@pytest.mark.parametrize("argv", [["config", "no-such-setting"], ["config", "fast-mode", "maybe"]])
 def test_usage_errors(config: Config, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         run(config, *argv)

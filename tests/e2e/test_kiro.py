@@ -323,3 +323,23 @@ def test_no_kiro_account_says_how_to_add_one(kiro_env: KiroEnv, start: Any) -> N
         hi(sdk)
     assert caught.value.status_code == 503
     assert "accounts import --provider kiro" in str(caught.value)
+
+
+def test_health_and_banner_speak_of_kiro(kiro_env: KiroEnv, start: Any) -> None:
+    from codex2claudecode.cli import account_summary, banner
+
+    health = httpx.get(start() + "/health").json()
+    assert health["ready"] is True and health["provider"] == "kiro"
+    config = Config.load(kiro_env.env())
+    account, problem = account_summary(config)
+    assert problem is None
+    text = banner(config, 8787, account=account)
+    assert "Provider:         Kiro" in text and "Kiro account:" in text
+    assert str(kiro_env.ide) in text
+    kiro_env.ide.unlink()
+    account, problem = account_summary(config)
+    assert account == "none" and problem is not None
+    assert "accounts import --provider kiro" in problem
+    assert "no usable Kiro account" in banner(config, 8787, problem=problem)
+    health = httpx.get(start() + "/health").json()
+    assert health["ready"] is False and "Kiro" in health["reason"]

@@ -128,27 +128,42 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
     summaries = store.summaries()
+    problem = store.foreign_problem()
+    if problem is not None:
+        print(f"warning: skipped the Codex CLI's login. {problem}", file=sys.stderr)
     if not summaries:
         print(
             "No Codex accounts yet. Sign in with `codex2claudecode login` (`login --device` on a "
-            "machine without a browser), or take over the Codex CLI's login with "
-            "`codex2claudecode accounts import`."
+            "machine without a browser)"
+            + (
+                "."
+                if problem
+                else ", or take over the Codex CLI's login with `codex2claudecode accounts import`."
+            )
         )
         return 0
     now = time.time()
-    limits = None if args.offline else _limits_column(config, now)
+    if args.offline:
+        limits = None
+        legend = ["LIMITS: not asked (--offline); `codex2claudecode limits` shows them."]
+    else:
+        limits, legend = _limits_column(config, now)
     print(render_table(summaries, now=now, limits=limits))
     print()
-    print("\n".join(_list_notes(summaries, config, store)))
+    print("\n".join(legend + _list_notes(summaries, config, store)))
     return 0
 
 
-def _limits_column(config: Config, now: float) -> LimitsColumn:
-    """Each account's limit state, asked from ChatGPT at once; "?" where that failed."""
+def _limits_column(config: Config, now: float) -> tuple[LimitsColumn, list[str]]:
+    """Each account's limit state, asked from ChatGPT at once ("?" where that failed), and the
+    lines that explain the column: what is left of which window, and why a "?"."""
+    failure = None
     try:
         usages = asyncio.run(asyncio.wait_for(fetch_usage(config), LIMITS_TIMEOUT))
-    except (GatewayError, TimeoutError):
-        usages = []
+    except GatewayError as exc:
+        usages, failure = [], exc.message
+    except TimeoutError:
+        usages, failure = [], f"ChatGPT did not answer within {LIMITS_TIMEOUT:.0f} s"
     by_key = {usage.key: usage for usage in usages}
 
     def cell(summary: AccountSummary) -> str:
@@ -157,7 +172,11 @@ def _limits_column(config: Config, now: float) -> LimitsColumn:
             return "?"
         return limit_state(usage.snapshot, now)
 
-    return cell
+    legend = ["LIMITS: what is left of the 5-hour and the weekly window."]
+    reasons = {u.problem for u in usages if u.problem} | ({failure} if failure else set())
+    for reason in sorted(reasons):
+        legend.append(f"? = the limits could not be read: {reason}")
+    return cell, legend
 
 
 def limit_state(snapshot: Snapshot, now: float) -> str:

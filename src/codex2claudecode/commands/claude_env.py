@@ -15,6 +15,7 @@ from codex2claudecode.backends.kiro.models import TIER_FALLBACKS as KIRO_TIER_MO
 from codex2claudecode.claude_settings import (
     API_KEY,
     AUTH_TOKEN,
+    EXPLAINED,
     SCOPES,
     TLS_CHECK,
     ClaudeEnvDraft,
@@ -28,6 +29,7 @@ from codex2claudecode.claude_settings import (
     mask_secret,
     plan_set,
 )
+from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
 from codex2claudecode.config import Config
 from codex2claudecode.provider_config import chosen_provider
 
@@ -92,9 +94,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="remove the managed entries",
         description="Remove the entries `set` writes; every other key is kept.",
     )
-    show_parser = actions.add_parser("show", help="show the managed entries of a settings file")
+    show_parser = actions.add_parser(
+        "show",
+        help="show the managed entries of a settings file",
+        description=(
+            "Show the entries `set` manages in a Claude Code settings file, what each is for, "
+            "and whether they point at this gateway (give the gateway's --host/--port/--password). "
+            "Reads only; never changes a file."
+        ),
+    )
     for action in (set_parser, unset_parser, show_parser):
         action.add_argument("--scope", choices=SCOPES, default="user", help=_SCOPE_HELP)
+        add_gateway_flags(action)
     parser.set_defaults(func=run)
 
 
@@ -110,7 +121,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
             case _:
                 return _show(settings, scope, config)
     except (ClaudeSettingsError, OSError) as exc:
-        print(f"codex2claudecode: {exc}", file=sys.stderr)
+        unchanged = "" if args.claude_env_action == "show" else "; nothing was changed"
+        print(f"codex2claudecode: {exc}{unchanged}", file=sys.stderr)
         return 1
 
 
@@ -132,6 +144,12 @@ def _set(settings: ClaudeSettings, scope: Scope, config: Config, models: Mapping
         draft = settings.load_draft(defaults)
     base_url = gateway_base_url(config.host, config.port)
     change = settings.set(scope, draft, base_url=base_url, token=client_token(config.password))
+    for key, value in change.replaced.items():
+        print(
+            f"warning: {key} held your own value {_value(key, value)}; it is replaced now and "
+            f"kept in {settings.draft_path}: `codex2claudecode claude-env unset` puts it back.",
+            file=sys.stderr,
+        )
     print(_heading(settings, scope))
     for key, value in change.written.items():
         print(f"  {_entry(key, value)}")
@@ -157,7 +175,11 @@ def _unset(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
     print(_heading(settings, scope))
     for key in change.removed:
         print(f"  removed {key}")
-    if change.drop_env:
+    for key, value in change.written.items():
+        print(f"  restored your {_entry(key, value)}")
+    if change.deleted_file:
+        print("  removed the file: set had created it, and nothing else is in it")
+    elif change.drop_env:
         print("  removed env (now empty)")
     print("Saved." if change.saved else "Nothing to remove.")
     return 0
@@ -175,9 +197,16 @@ def _show(settings: ClaudeSettings, scope: Scope, config: Config) -> int:
             print(f"  {_entry(key, env[key])}")
         elif key not in (API_KEY, TLS_CHECK):
             print(f"  {key} (not set)")
+        if key in EXPLAINED:
+            print(f"      {EXPLAINED[key]}")
+        elif key in draft.extra_env:
+            print(f"      extraEnv of {settings.draft_path}")
+    if draft.unset_env:
+        print(f"  set deletes (unsetEnv): {', '.join(draft.unset_env)}")
     stale = _differences(env, draft, config)
     if stale:
-        print(f"`codex2claudecode claude-env set --scope {scope}` would change: {', '.join(stale)}")
+        command = f"`codex2claudecode claude-env set --scope {scope}{flags_for(config)}`"
+        print(f"{command} would change: {', '.join(stale)}")
     else:
         print("Up to date with this gateway.")
     return 0
@@ -199,5 +228,9 @@ def _heading(settings: ClaudeSettings, scope: Scope) -> str:
 
 
 def _entry(key: str, value: object) -> str:
+    return f"{key}={_value(key, value)}"
+
+
+def _value(key: str, value: object) -> str:
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return f"{key}={mask_secret(text) if key in _SECRETS else text}"
+    return mask_secret(text) if key in _SECRETS else text

@@ -12,23 +12,35 @@ from codex2claudecode.config import Config
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "config", help="change a gateway setting", description="Change a gateway setting."
+        "config",
+        help="show or change a gateway setting",
+        description="Show or change a gateway setting; without one, show them all.",
     )
-    settings = parser.add_subparsers(dest="config_setting", required=True, metavar="SETTING")
+    settings = parser.add_subparsers(dest="config_setting", metavar="SETTING")
     fast = settings.add_parser(
         "fast-mode",
         help="ask Codex for the priority service tier",
         description=(
-            'Fast mode adds service_tier: "priority" to every Codex request. A running gateway '
-            "follows the change from its next request. Without on/off, show the current state."
+            'Fast mode adds service_tier: "priority" (ChatGPT\'s faster processing tier) to every '
+            "Codex request. A running gateway follows the change from its next request."
         ),
     )
-    fast.add_argument("fast_mode_state", nargs="?", choices=("on", "off"), metavar="on|off")
-    parser.set_defaults(func=run)
+    fast.add_argument(
+        "fast_mode_state",
+        nargs="?",
+        type=str.lower,
+        choices=("on", "off"),
+        metavar="on|off",
+        help="on: priority tier; off: the default tier; left out: show the current state",
+    )
+    parser.set_defaults(func=run, fast_mode_state=None)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     fast_mode = FastMode.from_config(config)
+    if args.config_setting is None:
+        print("Gateway settings (change one with `codex2claudecode config SETTING VALUE`):")
+        print("fast-mode (on|off):")
     if args.fast_mode_state is not None:
         try:
             fast_mode.set_enabled(args.fast_mode_state == "on")

@@ -11,6 +11,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 
 import orjson
@@ -19,6 +20,8 @@ from codex2claudecode import errors
 from codex2claudecode.accounts.limits import Credits, Window
 from codex2claudecode.accounts.pool import wait_text
 from codex2claudecode.backends.base import AccountLimits
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.backends.codex.pool import CodexPool
 from codex2claudecode.backends.kiro.pool import KiroPool
 from codex2claudecode.config import Config, Provider
@@ -56,8 +59,16 @@ def run(args: argparse.Namespace, config: Config) -> int:
     try:
         usages = asyncio.run(fetch_limits(config, provider))
     except errors.NoAccount as exc:
-        print(f"codex2claudecode: {exc.message}", file=sys.stderr)
-        return 1
+        # A Kiro pool raises this only with no account at all; Codex also with unusable ones.
+        if provider == "codex" and CodexAccountStore.from_config(config).summaries():
+            print(f"codex2claudecode: {exc.message}", file=sys.stderr)
+            return 1
+        if args.json:
+            print("[]")
+        else:  # nothing to show is not a failure, as with `accounts list`
+            name = "Kiro" if provider == "kiro" else "Codex"
+            print(f"No {name} accounts yet, so no limits to show. {exc.message}")
+        return 0
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(usages, option=orjson.OPT_INDENT_2) + b"\n")
         sys.stdout.flush()
@@ -85,15 +96,24 @@ async def fetch_limits(config: Config, provider: Provider) -> list[AccountLimits
     """
     http = SharedSession()
     try:
-        if provider == "codex":
-            return await CodexPool(config, http, recheck_interval=0).usage()
-        kiro = KiroPool(config, http, recheck_interval=0)
-        try:
-            return await kiro.limits()
-        finally:
-            await kiro.settle()  # a token refresh it started is saved before the exit
+        if provider == "kiro":
+            kiro = KiroPool(config, http, recheck_interval=0)
+            try:
+                return await kiro.limits()
+            finally:
+                await kiro.settle()  # a token refresh it started is saved before the exit
+        usages = await CodexPool(config, http, recheck_interval=0).usage()
     finally:
         await http.close()
+    # An account whose tokens could not be used still has the e-mail and plan it was saved with.
+    known = {s.key: s for s in CodexAccountStore.from_config(config).summaries()}
+    return [_with_identity(usage, known.get(usage.key)) for usage in usages]
+
+
+def _with_identity(usage: AccountLimits, summary: AccountSummary | None) -> AccountLimits:
+    if summary is None:
+        return usage
+    return replace(usage, email=usage.email or summary.email, plan=usage.plan or summary.plan)
 
 
 def render(

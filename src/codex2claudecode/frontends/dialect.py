@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from codex2claudecode.asgi import Headers
 from codex2claudecode.errors import GatewayError
+from codex2claudecode.requestlog.record import RequestRecord
 
 Endpoint = Callable[[Request], Awaitable[Any]]
 """A route handler: takes the request, returns an ASGI response."""
@@ -44,6 +45,12 @@ class Dialect:
         return any(route.path == path for route in self.routes) or path.startswith(
             self.path_prefixes
         )
+
+
+def record_of(request: Request) -> RequestRecord | None:
+    """The request-log record the middleware opened for this request, if logging is on."""
+    state = request.scope.get("state")
+    return state.get("request_record") if state else None
 
 
 def request_id_of(request: Request) -> str:

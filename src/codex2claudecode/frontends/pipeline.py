@@ -14,6 +14,7 @@ from typing import Protocol
 from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, Answer
 from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers
+from codex2claudecode.requestlog.record import RequestRecord
 
 log = logging.getLogger("codex2claudecode.frontends")
 
@@ -29,10 +30,39 @@ class StreamRenderer(Protocol):
         """The in-band error that ends a stream which has already begun."""
 
 
-async def accumulate(generate: ir.Generate, request: ir.Request) -> Answer:
+def observe(record: RequestRecord | None, batch: list[ir.Event]) -> None:
+    """Note in the request log what a batch says about the answer (model, usage, stop)."""
+    if record is None:
+        return
+    for event in batch:
+        if isinstance(event, ir.Started):
+            record.model_used = event.model
+            record.provider = event.provider or record.provider
+            record.account = event.account or record.account
+            record.upstream_status = 200
+        elif isinstance(event, ir.Usage):
+            record.set_usage(event)
+        elif isinstance(event, ir.Stop):
+            record.stop_reason = event.reason
+
+
+def failed(record: RequestRecord | None, exc: errors.GatewayError) -> None:
+    """Note a failure in the request log."""
+    if record is not None:
+        record.error = exc.message
+        record.account = getattr(exc, "account", None) or record.account
+        upstream = getattr(exc, "upstream_status", None)
+        if upstream is not None:
+            record.upstream_status = upstream
+
+
+async def accumulate(
+    generate: ir.Generate, request: ir.Request, record: RequestRecord | None = None
+) -> Answer:
     """The whole answer to `request`, for a non-streaming client."""
     accumulator = Accumulator()
     async for batch in generate(request):
+        observe(record, batch)
         for event in batch:
             accumulator.add(event)
     return accumulator.answer
@@ -45,6 +75,7 @@ async def stream(
     *,
     headers: Headers,
     ping_interval: float,
+    record: RequestRecord | None = None,
 ) -> EventStreamResponse:
     """A streaming response; waits for the first batch so a refusal is still an HTTP error.
 
@@ -57,25 +88,32 @@ async def stream(
         first = await anext(batches)
     except StopAsyncIteration:
         raise errors.UpstreamFailed("the upstream ended the stream before it began") from None
+    observe(record, first)
     response_id = next((e.response_id for e in first if isinstance(e, ir.Started)), "")
     renderer = renderer_for(response_id)
     return EventStreamResponse(
         b"".join(map(renderer.render, first)),
-        _render_rest(renderer, batches),
+        _render_rest(renderer, batches, record),
         headers=[*SSE_HEADERS, *headers],
         ping=renderer.ping(),
         ping_interval=ping_interval,
     )
 
 
-async def _render_rest(renderer: StreamRenderer, batches: ir.EventBatches) -> AsyncIterator[bytes]:
+async def _render_rest(
+    renderer: StreamRenderer, batches: ir.EventBatches, record: RequestRecord | None
+) -> AsyncIterator[bytes]:
     try:
         async for batch in batches:
+            observe(record, batch)
             yield b"".join(map(renderer.render, batch))
     except errors.GatewayError as exc:
+        failed(record, exc)
         yield renderer.error(exc)
     except Exception as exc:  # a bug must still end the stream in-dialect, not hang it
         log.exception("stream translation failed")
-        yield renderer.error(errors.GatewayError(f"internal error: {exc.__class__.__name__}"))
+        bug = errors.GatewayError(f"internal error: {exc.__class__.__name__}")
+        failed(record, bug)
+        yield renderer.error(bug)
     finally:
         await batches.aclose()  # type: ignore[attr-defined]  # async generators have aclose

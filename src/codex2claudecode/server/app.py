@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -31,20 +31,25 @@ def create_app(
     extra_routes: Sequence[Route] = (),
     on_startup: list[Hook] | None = None,
     on_shutdown: list[Hook] | None = None,
+    health: Callable[[], Mapping[str, object]] | None = None,
 ) -> Gateway:
     """Build the whole gateway app: `Gateway` middleware around Starlette routing.
 
     Args:
         dialects: the frontends; an error on a path goes out in the shape of the dialect that
             owns the path, the first dialect's for paths nobody owns.
+        health: what `GET /health` adds to its liveness answer: `ready` (whether a request
+            can be served now), and the accounts and upstream state behind it.
     """
     errors_in = _ErrorShapes(dialects)
 
     async def root(request: Request) -> BodyResponse:
         return BodyResponse(200, _root_body(config))
 
-    async def health(request: Request) -> BodyResponse:
-        return BodyResponse(200, b'{"ok":true,"runtime":{"ok":true}}')
+    async def health_route(request: Request) -> BodyResponse:
+        # Always 200 while the process serves (liveness); `ready` says whether requests can work.
+        state = health() if health is not None else {"ready": True}
+        return BodyResponse(200, orjson.dumps({"ok": True, "runtime": {"ok": True}, **state}))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,7 +65,7 @@ def create_app(
     dialect_routes = [route for dialect in dialects for route in dialect.routes]
     routes = [
         Route("/", root, methods=["GET", "HEAD"]),
-        Route("/health", health, methods=["GET", "HEAD"]),
+        Route("/health", health_route, methods=["GET", "HEAD"]),
         *(Route(r.path, r.endpoint, methods=[r.method]) for r in dialect_routes),
         *extra_routes,
     ]
@@ -88,10 +93,13 @@ def _root_body(config: Config) -> bytes:
             "message": "codex2claudecode",
             "status": "running",
             "version": __version__,
-            "config": {"password_protected": bool(config.password), "log_body": config.log_body},
+            "config": {"password_protected": bool(config.password)},
             "endpoints": {
                 "messages": "/v1/messages",
                 "count_tokens": "/v1/messages/count_tokens",
+                "responses": "/v1/responses",
+                "chat_completions": "/v1/chat/completions",
+                "models": "/v1/models",
                 "usage": "/usage",
                 "environments": "/environments",
                 "health": "/health",
@@ -115,6 +123,7 @@ class _ErrorShapes:
         return owner.render_error(exc, request_id)
 
     def _error(self, request: Request, exc: errors.GatewayError) -> BodyResponse:
+        request.state.error = exc.message  # for the console line (server.middleware)
         status, headers, body = self.render(request.url.path, exc, request_id_of(request))
         return BodyResponse(status, body, headers)
 

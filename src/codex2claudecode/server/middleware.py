@@ -107,12 +107,14 @@ class Gateway:
             if log.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1000
                 log.info(
-                    "[%s] %s %s %s %.0fms",
+                    "[%s] %s %s %s%s %.0fms%s",
                     request_id[4:12],
                     status or "---",
                     scope["method"],
                     scope["path"],
+                    _facts(scope["state"]),
                     elapsed,
+                    _reason(scope["state"], status),
                 )
 
     async def _dispatch(
@@ -146,10 +148,22 @@ class Gateway:
             else "an API key is required: this gateway is protected by a password; send it as "
             "x-api-key or Authorization: Bearer"
         )
+        scope["state"]["error"] = message
         status, headers, body = self._render_error(
             scope["path"], errors.AuthenticationFailed(message), request_id
         )
         await _respond(send, status, body, headers)
+
+
+def _facts(state: Mapping[str, Any]) -> str:
+    """` model=… account=…` from what the frontend and backend put in the request's state."""
+    return "".join(f" {key}={state[key]}" for key in ("model", "account") if state.get(key))
+
+
+def _reason(state: Mapping[str, Any], status: int) -> str:
+    """`: why` for a failed request, from the error the app answered with."""
+    error = state.get("error")
+    return f": {error}" if error and status >= 400 else ""
 
 
 def _presented_keys(scope: Scope) -> list[bytes]:

@@ -1,4 +1,4 @@
-"""Binding the listener and running uvicorn on it, with a clear word when the port is taken."""
+"""Binding the listener and running uvicorn on it, with one clear line when binding fails."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 """How long open requests may take to finish after Ctrl-C or SIGTERM."""
 
 
-class PortInUse(OSError):
+class BindError(OSError):
+    """The listener cannot be opened; the message says why and what to change."""
+
+
+class PortInUse(BindError):
     def __init__(self, host: str, port: int) -> None:
         super().__init__(
             f"port {port} on {host} is already in use (is another codex2claudecode running?). "
@@ -26,6 +30,7 @@ def bind(host: str, port: int) -> socket.socket:
 
     Raises:
         PortInUse: the address is taken.
+        BindError: any other reason the address cannot be listened on.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -36,11 +41,33 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-            raise PortInUse(host, port) from exc
-        raise
+        raise bind_error(exc, host, port) from exc
     sock.setblocking(False)
     return sock
+
+
+def bind_error(exc: OSError, host: str, port: int) -> BindError:
+    """What to tell the user when binding (host, port) failed with `exc`."""
+    where = f"{host} port {port}"
+    if isinstance(exc, socket.gaierror):
+        return BindError(
+            f"cannot listen on {where}: the host name {host!r} does not resolve "
+            f"({exc.strerror}). Give --host an IP address of this machine, e.g. 127.0.0.1."
+        )
+    if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+        return PortInUse(host, port)
+    if isinstance(exc, PermissionError) or exc.errno == errno.EACCES:
+        return BindError(
+            f"cannot listen on {where}: permission denied (ports below 1024 need administrator "
+            "rights). Pick a port from 1024 up with --port, e.g. --port 8787."
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return BindError(
+            f"cannot listen on {where}: {host} is not an address of this machine. Use one of "
+            "its own addresses with --host: 127.0.0.1 (this machine only) or 0.0.0.0 (every "
+            "network interface)."
+        )
+    return BindError(f"cannot listen on {where}: {exc.strerror or exc}. Check --host and --port.")
 
 
 def bound_port(sock: socket.socket) -> int:

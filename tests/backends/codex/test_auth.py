@@ -22,6 +22,7 @@ from codex2claudecode.errors import (
     NoAccount,
     UpstreamFailed,
     UpstreamUnavailable,
+    UpstreamUnreachable,
 )
 from tests.fakes.oauth import FakeOAuth, TokenSet, make_jwt
 
@@ -491,14 +492,14 @@ def closed_port_url() -> str:
 async def test_unreachable_token_endpoint(world: World) -> None:
     world.write_managed(world.fake.login(expires_in=-10), expires_in=-10)
 
-    with pytest.raises(UpstreamUnavailable, match="Could not reach"):
+    with pytest.raises(UpstreamUnreachable, match="cannot reach the OpenAI sign-in server"):
         await world.auth(token_url=closed_port_url() + "/oauth/token").credentials()
 
 
 async def test_the_proxy_is_used_for_the_grant(world: World) -> None:
     world.write_managed(world.fake.login(expires_in=-10), expires_in=-10)
 
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(UpstreamUnreachable, match=r"through the proxy 127\.0\.0\.1:"):
         await world.auth(proxy=closed_port_url()).credentials()
 
     assert world.fake.forms == []

@@ -8,6 +8,7 @@ seen a byte (protocols §4 items 12-13).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -104,7 +105,7 @@ class CodexBackend:
                         reasoning=reasoning_shown(request),
                     )
                     stream = _Stream(response, decoder)
-                    first = await stream.handshake(self._handshake_hold)
+                    first = _stamped(await stream.handshake(self._handshake_hold), member.key)
                     self._accounts.served(member, session)
                     if first:
                         began = True
@@ -124,6 +125,10 @@ class CodexBackend:
             except errors.ContextTooLong as exc:
                 if exc.tokens is None:
                     _count_overflow(exc, self.count_tokens(request))
+                exc.account = member.key
+                raise
+            except errors.GatewayError as exc:
+                exc.account = member.key
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises
         raise await self._limit_reached(self._accounts.exhausted(refusal))
@@ -219,6 +224,16 @@ def reset_time(epoch: float, now: float) -> str:
     if epoch - now < 20 * 3600:
         return clock
     return f"{time.strftime('%b', moment)} {moment.tm_mday}, {clock}"
+
+
+def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:
+    """The batch with the provider and account named on `Started`, for the request log."""
+    return [
+        dataclasses.replace(e, provider="codex", account=account)
+        if isinstance(e, ir.Started)
+        else e
+        for e in batch
+    ]
 
 
 class _Stream:

@@ -20,10 +20,12 @@ from codex2claudecode.backends.codex.accounts.credentials import CodexCredential
 from codex2claudecode.backends.codex.auth import CodexAuth
 from codex2claudecode.backends.codex.events import context_too_long, is_context_overflow
 from codex2claudecode.config import Config
+from codex2claudecode.http_client import unreachable
 
 ORIGINATOR = "codex_cli_rs"
 CODEX_CLI_VERSION = "0.169.0"  # the Codex CLI release whose requests we mirror (fixtures/codex-cli)
 
+SERVICE = "the ChatGPT backend"
 _GET_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=15)
 
 
@@ -84,7 +86,9 @@ class CodexClient:
                 detail = b""
             finally:
                 response.release()
-            raise upstream_error(response.status, response.headers, detail)
+            error = upstream_error(response.status, response.headers, detail)
+            error.upstream_status = response.status
+            raise error
         try:
             yield response
         finally:
@@ -100,7 +104,7 @@ class CodexClient:
 
         Raises:
             NoAccount, AuthenticationFailed: the account has no usable credentials.
-            UpstreamUnavailable: the backend cannot be reached.
+            UpstreamUnreachable: the backend cannot be reached.
         """
         url = f"{self._base_url}/{path.lstrip('/')}"
         creds = await self._auth.credentials()
@@ -120,9 +124,7 @@ class CodexClient:
                 body = await response.read()
                 return UpstreamReply(response.status, tuple(response.headers.items()), body)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise errors.UpstreamUnavailable(
-                f"cannot reach the ChatGPT backend: {exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise unreachable(SERVICE, url, exc, proxy=self._proxy) from exc
 
     async def _post(
         self, body: bytes, creds: CodexCredentials, session_id: str
@@ -136,9 +138,7 @@ class CodexClient:
                 self._url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise errors.UpstreamUnavailable(
-                f"cannot reach the ChatGPT backend: {exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise unreachable(SERVICE, self._url, exc, proxy=self._proxy) from exc
 
     def _headers(self, creds: CodexCredentials) -> dict[str, str]:
         headers = {

@@ -9,6 +9,7 @@ to a JSON schema is checked before it goes out (`structured`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -97,7 +98,11 @@ class KiroBackend:
                     )
                     refusal = failure.error
                     continue
+                failure.error.account = member.key
                 raise failure.error from None
+            except errors.GatewayError as exc:
+                exc.account = member.key
+                raise
         assert refusal is not None  # `choose` returns at least one account or raises
         raise self._accounts.exhausted(refusal)
 
@@ -141,7 +146,7 @@ class KiroBackend:
     ) -> ir.EventBatches:
         decoder = KiroDecoder(
             response_id="msg_" + uuid.uuid4().hex[:24],
-            model=request.model,
+            model=model.id,
             context_window=model.max_input_tokens,
             estimated_input_tokens=estimate_input_tokens(payload.size),
             thinking_tags=payload.thinking.style == "tags",
@@ -162,10 +167,10 @@ class KiroBackend:
                         decoder.truncated_tool,
                     )
                 if batch:
-                    yield batch
+                    yield _stamped(batch, member.key)
                 return
             if batch:
-                yield batch
+                yield _stamped(batch, member.key)
             if decoder.done:
                 return
             chunk = await _read(content)
@@ -184,6 +189,14 @@ class KiroBackend:
 
     async def close(self) -> None:
         await self._accounts.settle()
+
+
+def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:
+    """The batch with the provider and account named on `Started`, for the request log."""
+    return [
+        dataclasses.replace(e, provider="kiro", account=account) if isinstance(e, ir.Started) else e
+        for e in batch
+    ]
 
 
 async def _read(content: object) -> bytes:

@@ -230,7 +230,9 @@ class KiroClient:
                 await asyncio.sleep(self._backoff[attempt - 1])
                 continue
             headers = {k.lower(): v for k, v in response.headers.items()}
-            raise KiroRefused(classify(status, headers, body, payload=payload))
+            failure = classify(status, headers, body, payload=payload)
+            failure.error.upstream_status = status
+            raise KiroRefused(failure)
 
     async def _send(
         self,

@@ -20,7 +20,8 @@ from codex2claudecode.frontends.anthropic.errors import render_error
 from codex2claudecode.frontends.anthropic.request import parse_count_tokens, parse_messages
 from codex2claudecode.frontends.anthropic.response import render_message
 from codex2claudecode.frontends.anthropic.stream import SSERenderer
-from codex2claudecode.frontends.dialect import Dialect, Route, request_id_of
+from codex2claudecode.frontends.dialect import Dialect, Route, record_of, request_id_of
+from codex2claudecode.requestlog.record import RequestRecord
 
 SESSION_HEADER = "x-claude-code-session-id"
 
@@ -71,14 +72,22 @@ class AnthropicRoutes:
 
     async def messages(self, http: Request) -> BodyResponse | EventStreamResponse:
         request_id = request_id_of(http)
+        record = record_of(http)
         try:
-            request = parse_messages(
-                await http.body(), session_header=http.headers.get(SESSION_HEADER)
-            )
+            body = await http.body()
+            if record is not None:
+                record.dialect = "anthropic"
+                record.set_request_body(body)
+            request = parse_messages(body, session_header=http.headers.get(SESSION_HEADER))
+            if record is not None:
+                record.model_requested = request.model
+            http.state.model = request.model  # for the console line (server.middleware)
             if request.stream:
-                return await self._stream(request, request_id)
-            return await self._complete(request)
+                return await self._stream(request, request_id, record)
+            return await self._complete(request, record)
         except errors.GatewayError as exc:
+            pipeline.failed(record, exc)
+            http.state.error = exc.message
             return error_response(exc, request_id)
 
     async def count_tokens(self, http: Request) -> BodyResponse:
@@ -90,11 +99,12 @@ class AnthropicRoutes:
             # tiktoken releases the GIL, so a big count does not stall other streams.
             count = await asyncio.to_thread(self._count_tokens, request)
         except errors.GatewayError as exc:
+            http.state.error = exc.message
             return error_response(exc, request_id)
         return BodyResponse(200, orjson.dumps({"input_tokens": count}))
 
-    async def _complete(self, request: ir.Request) -> BodyResponse:
-        answer = await pipeline.accumulate(self._generate, request)
+    async def _complete(self, request: ir.Request, record: RequestRecord | None) -> BodyResponse:
+        answer = await pipeline.accumulate(self._generate, request, record)
         estimate = (
             0 if answer.usage.input_tokens else await asyncio.to_thread(self._count_tokens, request)
         )
@@ -106,7 +116,9 @@ class AnthropicRoutes:
         )
         return BodyResponse(200, body, [(b"content-type", b"application/json")])
 
-    async def _stream(self, request: ir.Request, request_id: str) -> EventStreamResponse:
+    async def _stream(
+        self, request: ir.Request, request_id: str, record: RequestRecord | None
+    ) -> EventStreamResponse:
         def renderer_for(response_id: str) -> SSERenderer:
             return SSERenderer(
                 message_id=_message_id(response_id),
@@ -120,6 +132,7 @@ class AnthropicRoutes:
             renderer_for,
             headers=[(b"request-id", request_id.encode())],
             ping_interval=self._ping_interval,
+            record=record,
         )
 
 

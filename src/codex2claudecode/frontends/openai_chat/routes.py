@@ -11,7 +11,7 @@ from starlette.requests import Request
 from codex2claudecode import errors, ir
 from codex2claudecode.asgi import BodyResponse, EventStreamResponse
 from codex2claudecode.frontends import pipeline
-from codex2claudecode.frontends.dialect import Dialect, Route, request_id_of
+from codex2claudecode.frontends.dialect import Dialect, Route, record_of, request_id_of
 from codex2claudecode.frontends.openai.errors import render_error
 from codex2claudecode.frontends.openai_chat.request import parse_chat
 from codex2claudecode.frontends.openai_chat.response import render_completion
@@ -46,8 +46,15 @@ class ChatRoutes:
 
     async def completions(self, http: Request) -> BodyResponse | EventStreamResponse:
         request_id = request_id_of(http)
+        record = record_of(http)
         try:
-            request = parse_chat(await http.body())
+            body = await http.body()
+            if record is not None:
+                record.dialect = "openai_chat"
+                record.set_request_body(body)
+            request = parse_chat(body)
+            if record is not None:
+                record.model_requested = request.model
             completion_id = "chatcmpl-" + uuid.uuid4().hex[:29]
             created = int(self._clock())
             estimate = self._estimate_tokens(request)
@@ -63,8 +70,9 @@ class ChatRoutes:
                     ),
                     headers=[(b"x-request-id", request_id.encode())],
                     ping_interval=self._ping_interval,
+                    record=record,
                 )
-            answer = await pipeline.accumulate(self._generate, request)
+            answer = await pipeline.accumulate(self._generate, request, record)
             body = render_completion(
                 answer,
                 completion_id=completion_id,
@@ -74,5 +82,6 @@ class ChatRoutes:
             )
             return BodyResponse(200, body, [(b"content-type", b"application/json")])
         except errors.GatewayError as exc:
-            status, headers, body = render_error(exc, request_id=request_id)
-            return BodyResponse(status, body, headers)
+            pipeline.failed(record, exc)
+            status, headers, error_body = render_error(exc, request_id=request_id)
+            return BodyResponse(status, error_body, headers)

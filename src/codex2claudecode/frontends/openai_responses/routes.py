@@ -11,7 +11,7 @@ from starlette.requests import Request
 from codex2claudecode import errors, ir
 from codex2claudecode.asgi import BodyResponse, EventStreamResponse, Headers
 from codex2claudecode.frontends import pipeline
-from codex2claudecode.frontends.dialect import Dialect, Route, request_id_of
+from codex2claudecode.frontends.dialect import Dialect, Route, record_of, request_id_of
 from codex2claudecode.frontends.openai.errors import render_error
 from codex2claudecode.frontends.openai_responses.request import parse_responses
 from codex2claudecode.frontends.openai_responses.response import render_response
@@ -57,9 +57,16 @@ class ResponsesRoutes:
 
     async def responses(self, http: Request) -> BodyResponse | EventStreamResponse:
         request_id = request_id_of(http)
+        record = record_of(http)
         try:
             session = http.headers.get(SESSION_HEADER) or http.headers.get("session-id")
-            request = parse_responses(await http.body(), session_header=session)
+            body = await http.body()
+            if record is not None:
+                record.dialect = "openai_responses"
+                record.set_request_body(body)
+            request = parse_responses(body, session_header=session)
+            if record is not None:
+                record.model_requested = request.model
             response_id = "resp_" + uuid.uuid4().hex
             estimate = self._estimate_tokens(request)
             if request.stream:
@@ -74,9 +81,10 @@ class ResponsesRoutes:
                     ),
                     headers=[(b"x-request-id", request_id.encode())],
                     ping_interval=self._ping_interval,
+                    record=record,
                 )
             created = self._now()
-            answer = await pipeline.accumulate(self._generate, request)
+            answer = await pipeline.accumulate(self._generate, request, record)
             body = render_response(
                 answer,
                 request,
@@ -87,5 +95,6 @@ class ResponsesRoutes:
             )
             return BodyResponse(200, body, [(b"content-type", b"application/json")])
         except errors.GatewayError as exc:
-            status, headers, body = render_error(exc, request_id=request_id)
-            return BodyResponse(status, body, headers)
+            pipeline.failed(record, exc)
+            status, headers, error_body = render_error(exc, request_id=request_id)
+            return BodyResponse(status, error_body, headers)

@@ -19,6 +19,8 @@ from codex2claudecode.errors import NoAccount
 
 log = logging.getLogger(__name__)
 
+RELOGIN = " Sign in with `codex2claudecode login` (this tool does not need the Codex CLI)."
+
 
 def read_codex_cli(path: Path) -> CodexCredentials | None:
     """The account in a Codex CLI `auth.json` (protocols §5c), or None if there is no file.
@@ -29,16 +31,20 @@ def read_codex_cli(path: Path) -> CodexCredentials | None:
     try:
         raw = read_json(path)
     except ValueError as exc:
-        raise NoAccount(f"Codex CLI auth file {exc}; run `codex login` again.") from exc
+        raise NoAccount(f"The Codex CLI auth file {exc}.{RELOGIN}") from exc
+    except OSError as exc:
+        raise NoAccount(
+            f"The Codex CLI auth file {path} cannot be read ({exc.strerror}).{RELOGIN}"
+        ) from exc
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise NoAccount(f"Codex CLI auth file {path} is not a JSON object; run `codex login`.")
+        raise NoAccount(f"The Codex CLI auth file {path} is not a JSON object.{RELOGIN}")
     mode = raw.get("auth_mode")
     if mode not in (None, "chatgpt"):
         raise NoAccount(
-            f"Codex CLI auth file {path} uses auth_mode {mode!r}; only a ChatGPT login works "
-            "here: run `codex login` and sign in with ChatGPT."
+            f"The Codex CLI auth file {path} holds an API-key login (auth_mode {mode!r}); only a "
+            f"ChatGPT sign-in works here.{RELOGIN}"
         )
     tokens = raw.get("tokens")
     tokens = tokens if isinstance(tokens, dict) else {}
@@ -47,9 +53,7 @@ def read_codex_cli(path: Path) -> CodexCredentials | None:
         clean_token(tokens.get("refresh_token")),
     )
     if not access or not refresh:
-        raise NoAccount(
-            f"Codex CLI auth file {path} has no ChatGPT tokens; run `codex login` to sign in."
-        )
+        raise NoAccount(f"The Codex CLI auth file {path} has no ChatGPT tokens.{RELOGIN}")
     id_token = clean_token(tokens.get("id_token"))
     account_id = _account_id(tokens)
     email = jwt.email(id_token, access)
@@ -66,11 +70,14 @@ def read_codex_cli(path: Path) -> CodexCredentials | None:
 
 
 def read_codex_cli_for_import(path: Path) -> CodexCredentials:
-    """The login in the Codex CLI file at `path`, to add as one of our accounts.
+    """The login in the Codex CLI file at `path` (or `path`/auth.json for a directory), to add
+    as one of our accounts.
 
     Raises:
         NoAccount: the file is missing, holds no usable ChatGPT login or names no account id.
     """
+    if path.is_dir():
+        path = path / "auth.json"
     cli = read_codex_cli(path)
     if cli is None:
         raise NoAccount(
@@ -78,10 +85,7 @@ def read_codex_cli_for_import(path: Path) -> CodexCredentials:
             "sign in here with `codex2claudecode login`."
         )
     if cli.account_id is None:
-        raise NoAccount(
-            f"The Codex CLI login in {path} names no ChatGPT account id; run `codex login` "
-            "again, or sign in here with `codex2claudecode login`."
-        )
+        raise NoAccount(f"The Codex CLI login in {path} names no ChatGPT account id.{RELOGIN}")
     return cli
 
 

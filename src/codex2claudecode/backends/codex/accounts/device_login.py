@@ -23,7 +23,12 @@ from codex2claudecode.backends.codex.accounts.oauth import (
     exchange_code,
     post_json,
 )
-from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
+from codex2claudecode.errors import (
+    AuthenticationFailed,
+    UpstreamFailed,
+    UpstreamUnavailable,
+    UpstreamUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +147,7 @@ async def _poll(
         status, body = await post_json(
             session, url, form, proxy=proxy, purpose="check the device sign-in"
         )
-    except UpstreamUnavailable as exc:
+    except (UpstreamUnavailable, UpstreamUnreachable) as exc:
         log.warning("%s Trying again.", exc.message)
         return None
     if status in (403, 404):  # pending: the user has not approved the code yet

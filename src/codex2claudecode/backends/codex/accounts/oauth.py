@@ -20,6 +20,7 @@ from codex2claudecode.errors import (
     UpstreamFailed,
     UpstreamUnavailable,
 )
+from codex2claudecode.http_client import unreachable
 
 CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 """The Codex CLI's public OAuth client id."""
@@ -178,7 +179,7 @@ async def post_form(
     """POST a form to the sign-in server; (status, body).
 
     Raises:
-        UpstreamUnavailable: the server could not be reached (`purpose` says what for).
+        UpstreamUnreachable: the server could not be reached (`purpose` says what for).
     """
     return await _post(session, url, dict(form), {}, proxy=proxy, purpose=purpose)
 
@@ -215,9 +216,8 @@ async def _post(
         ) as response:
             return response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise UpstreamUnavailable(
-            f"Could not reach the OpenAI sign-in server to {purpose} ({type(exc).__name__})."
-        ) from exc
+        service = f"the OpenAI sign-in server (to {purpose})"
+        raise unreachable(service, url, exc, proxy=proxy) from exc
 
 
 def _failure(what: str, status: int, body: bytes, *, secrets: tuple[str, ...]) -> GatewayError:

@@ -120,20 +120,41 @@ class CodexAccountStore:
         """The keys of every account in the store, in file order."""
         managed = self._read_managed()
         if managed is None:
-            cli = read_codex_cli(self.codex_cli_path)
+            cli = self._codex_cli_or_none()
             return [] if cli is None else [cli.key]
         return [entry_key(entry, i) for i, entry in enumerate(managed.entries)]
+
+    def foreign_problem(self) -> str | None:
+        """Why the Codex CLI file is skipped, when it exists but holds no usable login.
+
+        Only our own file's accounts are used then; the message names the file and the fix.
+        """
+        try:
+            read_codex_cli(self.codex_cli_path)
+        except NoAccount as exc:
+            return exc.message
+        return None
+
+    def _codex_cli_or_none(self) -> CodexCredentials | None:
+        """The Codex CLI login, or None when there is none or its file is broken (see
+        `foreign_problem`): a foreign file never stops `summaries` or `keys`."""
+        try:
+            return read_codex_cli(self.codex_cli_path)
+        except NoAccount:
+            return None
 
     def summaries(self) -> list[AccountSummary]:
         """Every account in the store, in file order, with what `accounts list` shows.
 
+        A broken Codex CLI file is skipped (see `foreign_problem`).
+
         Raises:
-            NoAccount: a file is unreadable or holds no account list.
+            NoAccount: our accounts file is unreadable or holds no account list.
         """
         managed = self._read_managed()
         _, infos = self._info.read()
         if managed is None:
-            cli = read_codex_cli(self.codex_cli_path)
+            cli = self._codex_cli_or_none()
             if cli is None:
                 return []
             chosen = self.account in (None, cli.key, cli.account_id, cli.email)

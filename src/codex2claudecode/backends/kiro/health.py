@@ -1,0 +1,69 @@
+"""Whether the Kiro provider can serve a request now, for `GET /health` and the banner.
+
+Only counts and states for `/health` (it needs no password, so it names no account or file).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import urlsplit
+
+from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
+from codex2claudecode.backends.kiro.accounts.summary import KiroAccountSummary
+from codex2claudecode.config import Config
+from codex2claudecode.errors import NoAccount
+
+_NO_ACCOUNT = (
+    "no Kiro account: sign in with the Kiro IDE, then run "
+    "`codex2claudecode accounts import --provider kiro`"
+)
+
+
+def kiro_health(config: Config, *, now: float) -> dict[str, object]:
+    """`ready`, a `reason` when not, the accounts by state and the upstream in use."""
+    summaries, reason = _summaries(config)
+    states = Counter(summary.state(now) for summary in summaries)
+    active = next((s for s in summaries if s.active), None)
+    ready = active is not None and active.state(now) in ("ok", "expired")
+    if summaries and not ready:
+        reason = (
+            f"the active Kiro account is {active.state(now)}"
+            if active is not None
+            else "KIRO_AUTH_ACCOUNT matches no account"
+        )
+    url = config.kiro_api_url
+    return {
+        "ready": ready,
+        **({} if ready else {"reason": f"{reason}; run `codex2claudecode doctor`"}),
+        "provider": "kiro",
+        "accounts": {
+            "total": len(summaries),
+            "usable": states["ok"] + states["expired"],
+            "ok": states["ok"],
+            "expired": states["expired"],
+            "needs_login": states["needs login"],
+        },
+        "upstream": {
+            "host": urlsplit(url).hostname,
+            "proxy": config.proxies.for_url(url) is not None,
+        },
+    }
+
+
+def kiro_account_line(config: Config) -> tuple[str, str | None]:
+    """Who Kiro requests will run as, for the banner: `(who, None)` or `("none", why)`."""
+    summaries, reason = _summaries(config)
+    active = next((s for s in summaries if s.active), None)
+    if active is None:
+        return "none", reason[0].upper() + reason[1:] + "."
+    who = active.email or active.label or active.key
+    return (f"{who} ({active.kind})" if active.kind else who), None
+
+
+def _summaries(config: Config) -> tuple[list[KiroAccountSummary], str]:
+    try:
+        return KiroAccountStore.from_config(config).summaries(), _NO_ACCOUNT
+    except NoAccount as exc:
+        return [], exc.message
+    except OSError as exc:
+        return [], f"the Kiro accounts cannot be read ({exc.strerror or exc})"

@@ -1,0 +1,306 @@
+"""`codex2claudecode doctor`: check the setup and explain each finding with its fix.
+
+Every check yields `Finding`s: ok, warning or problem. The exit code is 1 when any problem was
+found, so scripts can use it; `--json` prints the findings as a list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+from codex2claudecode.accounts.limits import Snapshot
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.claude_settings import (
+    BASE_URL,
+    SCOPES,
+    ClaudeSettings,
+    ClaudeSettingsError,
+    gateway_base_url,
+)
+from codex2claudecode.commands.accounts import limit_state
+from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
+from codex2claudecode.commands.limits import fetch_usage
+from codex2claudecode.config import Config
+from codex2claudecode.errors import GatewayError, NoAccount
+from codex2claudecode.http_client import unreachable
+
+Status = Literal["ok", "warning", "problem"]
+CLAUDE_INSTALL = "npm install -g @anthropic-ai/claude-code"
+NETWORK_TIMEOUT = 8.0
+"""Seconds each network check may take."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str
+    status: Status
+    message: str
+    fix: str | None = None
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check the setup and explain what is wrong",
+        description=(
+            "Check the state directory and its permissions, every account (token, refresh, "
+            "limits), the upstream (DNS, TLS, proxy), the gateway's port, Claude Code's "
+            "settings and the Claude Code / Codex CLI versions. Each line is ok, warning or "
+            "problem, with the fix; the exit code is 1 when there is a problem."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    add_gateway_flags(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    findings = [
+        *_state_dir(config),
+        *_accounts(config),
+        *_upstream(config),
+        *_port(config),
+        *_claude_settings(config),
+        *_programs(),
+    ]
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps([asdict(f) for f in findings]) + b"\n")
+        sys.stdout.flush()
+    else:
+        for finding in findings:
+            print(f"{finding.status:<8} {finding.check}: {finding.message}")
+            if finding.fix:
+                print(f"{'':<9}fix: {finding.fix}")
+    return 1 if any(f.status == "problem" for f in findings) else 0
+
+
+def _state_dir(config: Config) -> Iterator[Finding]:
+    home = config.state_dir
+    if not home.exists():
+        yield Finding("state", "ok", f"{home} does not exist yet; the first login creates it")
+        return
+    mode = stat.S_IMODE(home.stat().st_mode)
+    if mode & 0o002:
+        yield Finding(
+            "state", "problem", f"{home} is writable by everyone", fix=f"chmod 700 {home}"
+        )
+    else:
+        yield Finding("state", "ok", f"{home}")
+    for path in (config.codex_auth_path, config.codex_cli_auth_path):
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            yield Finding(
+                "state",
+                "warning",
+                f"{path} holds tokens and is readable by other users",
+                fix=f"chmod 600 {path}",
+            )
+
+
+def _accounts(config: Config) -> Iterator[Finding]:
+    store = CodexAccountStore.from_config(config)
+    problem = store.foreign_problem()
+    if problem is not None:
+        yield Finding("accounts", "warning", f"skipped the Codex CLI's login: {problem}")
+    try:
+        summaries = store.summaries()
+    except NoAccount as exc:
+        yield Finding("accounts", "problem", exc.message)
+        return
+    if not summaries:
+        yield Finding(
+            "accounts",
+            "problem",
+            "no Codex account: every request fails",
+            fix="`codex2claudecode login` (`login --device` without a browser)",
+        )
+        return
+    now = time.time()
+    usages = _limits(config)
+    for summary in summaries:
+        who = summary.email or summary.key
+        state = summary.state(now)
+        if state == "needs login":
+            yield Finding(
+                "accounts",
+                "problem",
+                f"{who}: its refresh token was refused ({summary.problem})",
+                fix="`codex2claudecode login` again with that account",
+            )
+            continue
+        text = (
+            f"{who}: access token expired; refreshed on the next request"
+            if state == "expired"
+            else f"{who}: token valid"
+        )
+        usage = usages.get(summary.key)
+        if usage is None:
+            yield Finding("accounts", "ok", text + "; limits not read")
+        elif isinstance(usage, str):
+            yield Finding("accounts", "warning", f"{text}; limits unreadable: {usage}")
+        else:
+            left = limit_state(usage, now)
+            status: Status = "warning" if left.startswith("limited") else "ok"
+            yield Finding("accounts", status, f"{text}; limits: {left}")
+
+
+def _limits(config: Config) -> dict[str, Snapshot | str | None]:
+    """Each account's limits by key, or why they could not be read; {} when nothing answered."""
+    try:
+        readings = asyncio.run(asyncio.wait_for(fetch_usage(config), NETWORK_TIMEOUT))
+    except (GatewayError, TimeoutError):
+        return {}
+    return {u.key: u.snapshot if u.snapshot is not None else u.problem for u in readings}
+
+
+def _upstream(config: Config) -> Iterator[Finding]:
+    url = config.chatgpt_base_url
+    proxy = config.proxies.for_url(url)
+    host = urlsplit(url).hostname or url
+    if proxy is not None:
+        yield Finding("upstream", "ok", f"proxy for {host} (from HTTPS_PROXY): {_address(proxy)}")
+    else:
+        try:
+            socket.getaddrinfo(host, None)
+        except socket.gaierror as exc:
+            yield Finding(
+                "upstream",
+                "problem",
+                f"the name {host} does not resolve ({exc.strerror})",
+                fix="check the network or DNS; behind a proxy, set HTTPS_PROXY",
+            )
+            return
+    error = asyncio.run(_reach(url, proxy))
+    if error is None:
+        scheme = "TLS" if url.startswith("https") else "HTTP"
+        yield Finding("upstream", "ok", f"{host} answers ({scheme} connection works)")
+    else:
+        yield Finding("upstream", "problem", error.message)
+
+
+async def _reach(url: str, proxy: str | None) -> GatewayError | None:
+    timeout = aiohttp.ClientTimeout(total=NETWORK_TIMEOUT)
+    try:
+        async with (
+            aiohttp.ClientSession(trust_env=False, timeout=timeout) as session,
+            session.get(url, proxy=proxy, allow_redirects=False) as response,
+        ):
+            await response.read()  # any status: the connection and TLS worked
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return unreachable("the ChatGPT backend", url, exc, proxy=proxy)
+    return None
+
+
+def _port(config: Config) -> Iterator[Finding]:
+    from codex2claudecode.server.run import BindError, PortInUse, bind
+
+    where = f"{config.host}:{config.port}"
+    try:
+        bind(config.host, config.port).close()
+    except PortInUse:
+        base = gateway_base_url(config.host, config.port)
+        if _is_gateway(base):
+            yield Finding("port", "ok", f"a codex2claudecode gateway is running on {where}")
+        else:
+            yield Finding(
+                "port",
+                "problem",
+                f"{where} is taken by another program",
+                fix="start the gateway with another --port (and give claude-env set the same)",
+            )
+    except BindError as exc:
+        yield Finding("port", "problem", str(exc))
+    else:
+        command = f"`codex2claudecode{flags_for(config)}`"
+        yield Finding("port", "ok", f"{where} is free; start the gateway with {command}")
+
+
+def _is_gateway(base: str) -> bool:
+    async def probe() -> bool:
+        timeout = aiohttp.ClientTimeout(total=3)
+        try:
+            async with (
+                aiohttp.ClientSession(trust_env=False, timeout=timeout) as session,
+                session.get(base + "/") as response,
+            ):
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+        return b'"codex2claudecode"' in body
+
+    return asyncio.run(probe())
+
+
+def _claude_settings(config: Config) -> Iterator[Finding]:
+    settings = ClaudeSettings.from_config(config, cwd=Path.cwd())
+    ours = gateway_base_url(config.host, config.port)
+    pointing = []
+    # Claude Code gives local over project over user: the first scope holding the key wins.
+    for scope in reversed(SCOPES):
+        try:
+            env = settings.read_env(scope)
+        except ClaudeSettingsError as exc:
+            yield Finding("claude", "problem", str(exc), fix="fix the JSON of that file")
+            continue
+        if env and BASE_URL in env:
+            pointing.append((scope, env[BASE_URL]))
+    if not pointing:
+        yield Finding(
+            "claude",
+            "warning",
+            "Claude Code's settings do not point at a gateway (unless you export "
+            "ANTHROPIC_BASE_URL in your shell)",
+            fix=f"`codex2claudecode claude-env set{flags_for(config)}`",
+        )
+        return
+    scope, value = pointing[0]
+    if value == ours:
+        yield Finding("claude", "ok", f"the {scope} settings point Claude Code at {ours}")
+    else:
+        yield Finding(
+            "claude",
+            "warning",
+            f"the {scope} settings point Claude Code at {value}, not at {ours}",
+            fix=f"`codex2claudecode claude-env set --scope {scope}{flags_for(config)}`",
+        )
+
+
+def _programs() -> Iterator[Finding]:
+    for name, label, why in (
+        ("claude", "Claude Code", f"the gateway's client; install it: {CLAUDE_INSTALL}"),
+        ("codex", "Codex CLI", None),
+    ):
+        path = shutil.which(name)
+        if path is None:
+            if why:
+                yield Finding("programs", "warning", f"{label} ({name}) is not on PATH", fix=why)
+            else:
+                yield Finding("programs", "ok", f"{label} ({name}) not found; not needed here")
+            continue
+        try:
+            out = subprocess.run(
+                [path, "--version"], capture_output=True, text=True, timeout=NETWORK_TIMEOUT
+            )
+            version = (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, subprocess.TimeoutExpired, IndexError):
+            version = "version unknown"
+        yield Finding("programs", "ok", f"{label}: {version} ({path})")
+
+
+def _address(proxy: str) -> str:
+    parts = urlsplit(proxy)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
