@@ -14,8 +14,16 @@ from typing import Literal, TypeAlias
 Effort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
 Role: TypeAlias = Literal["user", "assistant", "system"]
 StopReason: TypeAlias = Literal[
-    "end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "refusal",
+    "pause_turn",
+    "model_context_window_exceeded",
 ]
+"""Anthropic's stop reasons; `model_context_window_exceeded`: the answer was cut because the
+context window filled up (output tokens counted), not by `max_tokens`."""
 
 # --------------------------------------------------------------------------- request parts
 

@@ -1,7 +1,8 @@
 """End-to-end harness: the real gateway on loopback, pointed at fake upstreams.
 
 `gateway` runs the app built by `cli.build_gateway` under uvicorn; `fake_codex` is the scripted
-Codex backend; `oauth` the token endpoint. Every test gets fresh servers and a throwaway HOME.
+Codex backend; `oauth` the token endpoint; `kiro_env` the fake Kiro upstream and token endpoints
+with a Kiro IDE login on disk. Every test gets fresh servers and a throwaway HOME.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import pytest
 
+from codex2claudecode.backends.kiro.accounts.credentials import format_expiry
 from codex2claudecode.cli import build_gateway
 from codex2claudecode.config import Config
 from tests.fakes.codex import FakeCodex
+from tests.fakes.kiro import FakeKiro
+from tests.fakes.kiro_oauth import SOCIAL_ARN, FakeKiroOAuth, Login
 from tests.fakes.oauth import FakeOAuth
 from tests.fakes.server import run_app
 
@@ -137,3 +142,59 @@ def gateway(start_gateway: GatewayFactory) -> str:
 def client(gateway: str) -> Iterator[anthropic.Anthropic]:
     with anthropic.Anthropic(base_url=gateway, api_key="anything", max_retries=0) as sdk:
         yield sdk
+
+
+# ------------------------------------------------------------------------------ Kiro
+
+
+@dataclass
+class KiroEnv:
+    root: Path
+    kiro: FakeKiro
+    kiro_url: str
+    oauth: FakeKiroOAuth
+    oauth_url: str
+    login: Login
+
+    @property
+    def ide(self) -> Path:
+        return self.root / ".aws" / "sso" / "cache" / "kiro-auth-token.json"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "HOME": str(self.root),
+            "CODEX2CLAUDECODE_HOME": str(self.root / "state"),
+            "UPSTREAM_PROVIDER": "kiro",
+            "KIRO_AUTH_FILE": str(self.ide),
+            "KIRO_AUTH_URL": self.oauth_url,
+            "KIRO_OIDC_URL": self.oauth_url,
+            "KIRO_BASE_URL": self.kiro_url,
+            "KIRO_PROFILE_FILE": str(self.root / "profile.json"),
+            **extra,
+        }
+
+    def generations(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.kiro.generations()]
+
+
+@pytest.fixture
+def kiro_env(tmp_path: Path) -> Iterator[KiroEnv]:
+    kiro, oauth = FakeKiro(), FakeKiroOAuth()
+    with run_app(kiro) as kiro_url, run_app(oauth.app) as oauth_url:
+        login = oauth.login("social")
+        env = KiroEnv(tmp_path, kiro, kiro_url, oauth, oauth_url, login)
+        env.ide.parent.mkdir(parents=True)
+        env.ide.write_text(
+            json.dumps(
+                {
+                    "accessToken": login.access_token,
+                    "refreshToken": login.refresh_token,
+                    "expiresAt": format_expiry(time.time() + 3600),
+                    "region": "us-east-1",
+                    "profileArn": SOCIAL_ARN,
+                    "authMethod": "social",
+                    "provider": "Google",
+                }
+            )
+        )
+        yield env

@@ -4,10 +4,7 @@ upstream (binary event-stream frames) and the fake Kiro token endpoints."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -15,12 +12,12 @@ import httpx
 import openai
 import pytest
 
-from codex2claudecode.backends.kiro.accounts.credentials import format_expiry
 from codex2claudecode.cli import build_gateway
 from codex2claudecode.config import Config
+from tests.e2e.conftest import KiroEnv
 from tests.e2e.grammar import check
-from tests.fakes.kiro import FakeKiro, KiroReply
-from tests.fakes.kiro_oauth import SOCIAL_ARN, FakeKiroOAuth, Login
+from tests.fakes.kiro import KiroReply
+from tests.fakes.kiro_oauth import SOCIAL_ARN
 from tests.fakes.kiro_stream import (
     assistant_text,
     exception_frame,
@@ -45,59 +42,6 @@ BASH: Any = {
         "additionalProperties": False,
     },
 }
-
-
-@dataclass
-class KiroEnv:
-    root: Path
-    kiro: FakeKiro
-    kiro_url: str
-    oauth: FakeKiroOAuth
-    oauth_url: str
-    login: Login
-
-    @property
-    def ide(self) -> Path:
-        return self.root / ".aws" / "sso" / "cache" / "kiro-auth-token.json"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "HOME": str(self.root),
-            "CODEX2CLAUDECODE_HOME": str(self.root / "state"),
-            "UPSTREAM_PROVIDER": "kiro",
-            "KIRO_AUTH_FILE": str(self.ide),
-            "KIRO_AUTH_URL": self.oauth_url,
-            "KIRO_OIDC_URL": self.oauth_url,
-            "KIRO_BASE_URL": self.kiro_url,
-            "KIRO_PROFILE_FILE": str(self.root / "profile.json"),
-            **extra,
-        }
-
-    def generations(self) -> list[dict[str, Any]]:
-        return [r.body for r in self.kiro.generations()]
-
-
-@pytest.fixture
-def kiro_env(tmp_path: Path) -> Iterator[KiroEnv]:
-    kiro, oauth = FakeKiro(), FakeKiroOAuth()
-    with run_app(kiro) as kiro_url, run_app(oauth.app) as oauth_url:
-        login = oauth.login("social")
-        env = KiroEnv(tmp_path, kiro, kiro_url, oauth, oauth_url, login)
-        env.ide.parent.mkdir(parents=True)
-        env.ide.write_text(
-            json.dumps(
-                {
-                    "accessToken": login.access_token,
-                    "refreshToken": login.refresh_token,
-                    "expiresAt": format_expiry(time.time() + 3600),
-                    "region": "us-east-1",
-                    "profileArn": SOCIAL_ARN,
-                    "authMethod": "social",
-                    "provider": "Google",
-                }
-            )
-        )
-        yield env
 
 
 @pytest.fixture
@@ -237,6 +181,25 @@ def test_native_thinking_passes_kiro_signature(
     assert (thinking.thinking, thinking.signature) == ("Let me think.", "kiro-sig-1")
     assert message.content[1].text == "42"  # type: ignore[union-attr]
     assert "additionalModelRequestFields" in kiro_env.generations()[-1]
+
+
+def test_a_full_context_window_ends_the_answer_as_anthropic_and_openai_say_it(
+    kiro_env: KiroEnv, start: Any
+) -> None:
+    cut = text_answer("Half an ans", stop_reason="MODEL_CONTEXT_WINDOW_EXCEEDED")
+    kiro_env.kiro.script(KiroReply([cut]), KiroReply([cut]), KiroReply([cut]))
+    url = start()
+    with anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as sdk:
+        assert hi(sdk).stop_reason == "model_context_window_exceeded"
+    with openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0) as sdk:
+        chat = sdk.chat.completions.create(
+            model="claude-sonnet-4.5", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert chat.choices[0].finish_reason == "length"
+        response = sdk.responses.create(model="claude-sonnet-4.5", input="hi")
+        assert response.status == "incomplete"
+        assert response.incomplete_details is not None
+        assert response.incomplete_details.reason == "max_output_tokens"
 
 
 # ------------------------------------------------------------------------------ failures

@@ -12,9 +12,9 @@ import httpx
 import openai
 from openai.types.responses.response_output_text import AnnotationURLCitation
 
-from tests.e2e.conftest import Env
+from tests.e2e.conftest import Env, KiroEnv
 from tests.e2e.grammar import check
-from tests.e2e.test_kiro import KiroEnv, kiro_env, start  # noqa: F401  (fixtures)
+from tests.e2e.test_kiro import start  # noqa: F401  (a fixture)
 from tests.fakes.codex import Reply
 from tests.fakes.kiro import KiroReply
 from tests.fakes.kiro_stream import text_answer as kiro_text_answer

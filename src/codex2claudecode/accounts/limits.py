@@ -43,6 +43,16 @@ class Credits:
     has_credits: bool
     unlimited: bool
     balance: str | None = None
+    used: float | None = None
+    """Credits spent this period, for an upstream that counts them (Kiro); else None."""
+    limit: float | None = None
+    """Credits this period allows (trials and bonuses included), with `used`."""
+    overage: bool = False
+    """Spending past `limit` is switched on (and billed per credit)."""
+    overages: float = 0.0
+    """Credits spent past `limit` this period."""
+    overage_rate: float | None = None
+    """The price of one credit past `limit`, in US dollars."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,8 @@
-"""`codex2claudecode limits`: each Codex account's usage windows, as `wham/usage` reports them."""
+"""`codex2claudecode limits`: each account's usage limits, as its provider reports them.
+
+Codex accounts show their windows (`wham/usage`); Kiro accounts their monthly credits, the
+overage and the tier (`getUsageLimits`).
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,16 @@ from datetime import datetime, tzinfo
 import orjson
 
 from codex2claudecode import errors
-from codex2claudecode.accounts.limits import Window
+from codex2claudecode.accounts.limits import Credits, Window
 from codex2claudecode.accounts.pool import wait_text
 from codex2claudecode.backends.base import AccountLimits
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.backends.codex.pool import CodexPool
-from codex2claudecode.config import Config
+from codex2claudecode.backends.kiro.pool import KiroPool
+from codex2claudecode.config import Config, Provider
 from codex2claudecode.http_client import SharedSession
+from codex2claudecode.provider_config import chosen_provider
 
 BAR_WIDTH = 20
 UNICODE_BAR = ("█", "░")
@@ -30,27 +36,38 @@ ASCII_BAR = ("#", ".")
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "limits",
-        help="show each Codex account's usage limits",
+        help="show each account's usage limits",
         description=(
-            "Ask ChatGPT for every account's usage windows (5 hours and weekly, plus any "
-            "per-model limits) and show how much is left and when each resets (local time)."
+            "Ask the provider for every account's limits and show how much is left and when "
+            "each resets (local time): for Codex the usage windows (5 hours and weekly, plus any "
+            "per-model limits), for Kiro the month's credits, the overage and the tier."
         ),
     )
     parser.add_argument("--json", action="store_true", help="print the readings as JSON")
+    parser.add_argument(
+        "--provider",
+        dest="limits_provider",
+        choices=["codex", "kiro"],
+        default=argparse.SUPPRESS,
+        help="whose accounts (default: the provider the gateway serves)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    provider: Provider = getattr(args, "limits_provider", None) or chosen_provider(config)
     try:
-        usages = asyncio.run(fetch_usage(config))
+        usages = asyncio.run(fetch_limits(config, provider))
     except errors.NoAccount as exc:
-        if CodexAccountStore.from_config(config).summaries():
+        # A Kiro pool raises this only with no account at all; Codex also with unusable ones.
+        if provider == "codex" and CodexAccountStore.from_config(config).summaries():
             print(f"codex2claudecode: {exc.message}", file=sys.stderr)
             return 1
         if args.json:
             print("[]")
         else:  # nothing to show is not a failure, as with `accounts list`
-            print(f"No Codex accounts yet, so no limits to show. {exc.message}")
+            name = "Kiro" if provider == "kiro" else "Codex"
+            print(f"No {name} accounts yet, so no limits to show. {exc.message}")
         return 0
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(usages, option=orjson.OPT_INDENT_2) + b"\n")
@@ -63,13 +80,28 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def fetch_usage(config: Config) -> list[AccountLimits]:
-    """Every account's limits, read at once.
+    """Every Codex account's limits, read at once.
+
+    Raises:
+        NoAccount: there is no usable account.
+    """
+    return await fetch_limits(config, "codex")
+
+
+async def fetch_limits(config: Config, provider: Provider) -> list[AccountLimits]:
+    """Every account of `provider` with its limits, read at once.
 
     Raises:
         NoAccount: there is no usable account.
     """
     http = SharedSession()
     try:
+        if provider == "kiro":
+            kiro = KiroPool(config, http, recheck_interval=0)
+            try:
+                return await kiro.limits()
+            finally:
+                await kiro.settle()  # a token refresh it started is saved before the exit
         usages = await CodexPool(config, http, recheck_interval=0).usage()
     finally:
         await http.close()
@@ -103,6 +135,8 @@ def render(
         snapshot = usage.snapshot
         if usage.problem is not None:
             lines.append(f"  cannot read the limits: {usage.problem}")
+        elif snapshot is not None and snapshot.credits and snapshot.credits.limit is not None:
+            lines += _credit_pool(snapshot.primary, snapshot.credits, now, tz, bar)
         elif snapshot is not None:
             lines += _windows("  ", snapshot.primary, snapshot.secondary, now, tz, bar)
             for extra in snapshot.additional:
@@ -141,6 +175,31 @@ def _windows(
         return [f"{indent}no limits reported"]
     width = max(len(label) for label, _ in rows)
     return [f"{indent}{label:<{width}}  {_row(w, now, tz, bar)}" for label, w in rows]
+
+
+def _credit_pool(
+    window: Window | None, credits: Credits, now: float, tz: tzinfo | None, bar: tuple[str, str]
+) -> list[str]:
+    """A credit-counting account (Kiro): the month's credits, then what was spent past them."""
+    used, limit = credits.used or 0.0, credits.limit or 0.0
+    lines = []
+    if window is not None and limit > 0:
+        lines.append(f"  Credits  {_row(window, now, tz, bar)}")
+    spent = f"{_amount(used)} of {_amount(limit)} used" if limit > 0 else f"{_amount(used)} used"
+    lines.append(f"  {spent}, {_amount(max(0.0, limit - used))} left")
+    rate = f" at ${credits.overage_rate:g}/credit" if credits.overage_rate is not None else ""
+    if credits.overages > 0:
+        lines.append(f"  overage: {_amount(credits.overages)} credits past the limit{rate}")
+    elif credits.overage:
+        lines.append(f"  overage: on{rate}")
+    else:
+        lines.append("  overage: off (requests stop when the credits are spent)")
+    return lines
+
+
+def _amount(value: float) -> str:
+    """A credit amount as Kiro shows it: thousands separated, at most two decimals."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _row(window: Window, now: float, tz: tzinfo | None, bar: tuple[str, str]) -> str:

@@ -317,7 +317,7 @@ def test_tags_are_text_when_not_in_use() -> None:
         ("TOOL_USE", True, "tool_use"),
         ("TOOL_USE", False, "end_turn"),
         ("MAX_TOKENS", False, "max_tokens"),
-        ("MODEL_CONTEXT_WINDOW_EXCEEDED", False, "max_tokens"),
+        ("MODEL_CONTEXT_WINDOW_EXCEEDED", False, "model_context_window_exceeded"),
         ("CONTENT_FILTERED", False, "refusal"),
         ("PAUSE_TURN", False, "pause_turn"),
         ("SOMETHING_NEW", False, "end_turn"),

@@ -80,6 +80,11 @@ def test_stop_sequence_is_reported() -> None:
     assert (message["stop_reason"], message["stop_sequence"]) == ("stop_sequence", "###")
 
 
+def test_a_context_window_stop_is_anthropics_own() -> None:
+    message = render(Answer(stop=ir.Stop("model_context_window_exceeded")))
+    assert message["stop_reason"] == "model_context_window_exceeded"
+
+
 def test_output_is_compact_json() -> None:
     body = render_message(Answer(), message_id="m", model="x", input_tokens_estimate=0)
     assert b": " not in body and b", " not in body

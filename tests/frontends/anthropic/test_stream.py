@@ -8,7 +8,7 @@ rendered from the same events.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import anthropic
 import httpx2
@@ -456,9 +456,7 @@ BLOCK = st.one_of(
 USAGE = st.builds(ir.Usage, st.integers(0, 10**7), st.integers(0, 10**7), st.integers(0, 10**6))
 STOP = st.builds(
     ir.Stop,
-    st.sampled_from(
-        ["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
-    ),
+    st.sampled_from(get_args(ir.StopReason)),
     st.none() | st.text(max_size=4),
 )
 

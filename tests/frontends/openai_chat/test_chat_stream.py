@@ -4,7 +4,7 @@ state."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from hypothesis import given, settings
@@ -174,6 +174,7 @@ def test_finish_reasons() -> None:
 
     assert finish([ir.TextDelta("a"), ir.Stop("max_tokens")]) == "length"
     assert finish([ir.ToolCallStart("c", "f"), ir.Stop("max_tokens")]) == "length"
+    assert finish([ir.TextDelta("a"), ir.Stop("model_context_window_exceeded")]) == "length"
     assert finish([ir.TextDelta("a"), ir.Stop("refusal")]) == "content_filter"
     assert finish([ir.TextDelta("a"), ir.Stop("stop_sequence", "END")]) == "stop"
     assert (
@@ -213,9 +214,7 @@ ANY_EVENT = st.one_of(
 )
 STOPS = st.builds(
     ir.Stop,
-    st.sampled_from(
-        ["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
-    ),
+    st.sampled_from(get_args(ir.StopReason)),
 )
 
 

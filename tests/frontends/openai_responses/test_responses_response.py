@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from openai.types.responses import Response
 
 from codex2claudecode import ir
@@ -97,8 +98,9 @@ def test_matches_the_final_snapshot_of_the_stream() -> None:
     assert render(EVENTS, include) == streamed
 
 
-def test_max_tokens_is_incomplete() -> None:
-    body = render([ir.TextDelta("cut"), ir.Stop("max_tokens")])
+@pytest.mark.parametrize("reason", ["max_tokens", "model_context_window_exceeded"])
+def test_a_cut_answer_is_incomplete(reason: ir.StopReason) -> None:
+    body = render([ir.TextDelta("cut"), ir.Stop(reason)])
     assert body["status"] == "incomplete"
     assert body["incomplete_details"] == {"reason": "max_output_tokens"}
     assert body["completed_at"] is None

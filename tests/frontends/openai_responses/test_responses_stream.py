@@ -3,9 +3,10 @@ strict grammar and the official SDK's event types."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -167,8 +168,9 @@ def test_redacted_reasoning_is_an_item_without_summary() -> None:
     }
 
 
-def test_max_tokens_ends_incomplete() -> None:
-    data = check(render([ir.TextDelta("cut"), ir.Stop("max_tokens")]))
+@pytest.mark.parametrize("reason", ["max_tokens", "model_context_window_exceeded"])
+def test_a_cut_answer_ends_incomplete(reason: ir.StopReason) -> None:
+    data = check(render([ir.TextDelta("cut"), ir.Stop(reason)]))
     final = data[-1]
     assert final["type"] == "response.incomplete"
     assert final["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
@@ -259,9 +261,7 @@ ANY_EVENT = st.one_of(
 )
 STOPS = st.builds(
     ir.Stop,
-    st.sampled_from(
-        ["end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal", "pause_turn"]
-    ),
+    st.sampled_from(get_args(ir.StopReason)),
 )
 
 

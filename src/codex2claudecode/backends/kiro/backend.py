@@ -3,7 +3,8 @@
 Per request: the model is resolved against the (cached) model list, the conversation is
 encoded and linted (`payload`, `lint`), sent with one account after another until one accepts
 it (`client`, `pool`), and the binary answer decoded read by read (`events`). Tool names and
-argument keys Kiro could not take are mapped back before the client sees them.
+argument keys Kiro could not take are mapped back before the client sees them. An answer held
+to a JSON schema is checked before it goes out (`structured`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from codex2claudecode.backends.kiro.models import KiroModel, resolve_model
 from codex2claudecode.backends.kiro.payload import KiroPayload, encode_payload
 from codex2claudecode.backends.kiro.pool import KiroMember, KiroPool
 from codex2claudecode.backends.kiro.size import estimate_input_tokens
+from codex2claudecode.backends.kiro.structured import answer_to_schema
 from codex2claudecode.backends.kiro.web_search import (
     answered,
     mcp_body,
@@ -79,7 +81,12 @@ class KiroBackend:
             for m in await self._catalog.models(self._accounts)
         ]
 
-    async def generate(self, request: ir.Request) -> ir.EventBatches:
+    def generate(self, request: ir.Request) -> ir.EventBatches:
+        if request.output_format is not None:
+            return answer_to_schema(request, self._generate)
+        return self._generate(request)
+
+    async def _generate(self, request: ir.Request) -> ir.EventBatches:
         model = resolve_model(request.model, await self._catalog.models(self._accounts))
         response_id = "msg_" + uuid.uuid4().hex[:24]
         searched: list[ir.Event] = []

@@ -32,9 +32,7 @@ _STOP_REASONS: dict[str, ir.StopReason] = {
     "END_TURN": "end_turn",
     "TOOL_USE": "tool_use",
     "MAX_TOKENS": "max_tokens",
-    # Anthropic's `model_context_window_exceeded` is not an ir stop reason (yet): the answer
-    # was cut by the window, which clients handle as they handle max_tokens.
-    "MODEL_CONTEXT_WINDOW_EXCEEDED": "max_tokens",
+    "MODEL_CONTEXT_WINDOW_EXCEEDED": "model_context_window_exceeded",
     "CONTENT_FILTERED": "refusal",
     "PAUSE_TURN": "pause_turn",
 }

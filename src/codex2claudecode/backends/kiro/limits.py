@@ -1,8 +1,9 @@
 """Kiro's `getUsageLimits` answer as an `accounts.limits.Snapshot` (spec §10, update §6).
 
 The credit row becomes the primary window: used percent of the effective limit (base plus
-active trial plus active bonuses), resetting at `nextDateReset` (epoch seconds or ISO text).
-The plan is the subscription title. Parsing never raises; odd answers give None.
+active trial plus active bonuses), resetting at `nextDateReset` (epoch seconds or ISO text);
+the credits carry the amounts and the overage. The plan (tier) is the subscription title.
+Parsing never raises; odd answers give None.
 """
 
 from __future__ import annotations
@@ -37,9 +38,19 @@ def snapshot_from_usage(body: bytes) -> Snapshot | None:
     left = max(0.0, limit - used)
     overage = _overage(answer)
     title = (answer.get("subscriptionInfo") or {}).get("subscriptionTitle")
+    credits = Credits(
+        has_credits=left > 0 or overage,
+        unlimited=False,
+        balance=f"{left:g}",
+        used=used,
+        limit=limit,
+        overage=overage,
+        overages=_number(credit, "currentOveragesWithPrecision", "currentOverages") or 0.0,
+        overage_rate=_number(credit, "overageRate"),
+    )
     return Snapshot(
         primary=Window(percent, None, reset),
-        credits=Credits(has_credits=left > 0 or overage, unlimited=False, balance=f"{left:g}"),
+        credits=credits,
         plan=title if isinstance(title, str) else None,
         limit_reached=limit > 0 and used >= limit and not overage,
     )

@@ -40,8 +40,8 @@ def usage_json(usage: ir.Usage | None, input_tokens_estimate: int) -> dict[str, 
 def finish_reason(stop: ir.Stop | None, called_tools: bool) -> FinishReason:
     """How the choice ended; `tool_calls` whenever the model called a tool and was not cut off."""
     reason = None if stop is None else stop.reason
-    if reason == "max_tokens":
-        return "length"
+    if reason in ("max_tokens", "model_context_window_exceeded"):
+        return "length"  # Chat's one reason for a cut answer, whatever filled up
     if reason == "refusal":
         return "content_filter"
     return "tool_calls" if called_tools or reason == "tool_use" else "stop"

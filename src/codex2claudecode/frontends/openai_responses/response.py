@@ -46,7 +46,8 @@ def usage_json(usage: ir.Usage | None, input_tokens_estimate: int) -> Json:
 def terminal_status(stop: ir.Stop | None) -> tuple[Status, Json | None]:
     """`(status, incomplete_details)` for how the answer ended."""
     match None if stop is None else stop.reason:
-        case "max_tokens":
+        case "max_tokens" | "model_context_window_exceeded":
+            # The Responses API has no context-window reason; the answer is cut all the same.
             return "incomplete", {"reason": "max_output_tokens"}
         case "refusal":
             return "incomplete", {"reason": "content_filter"}
