@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from codex2claudecode.accounts.refresh import RefreshingCredentials
+from codex2claudecode.accounts.refresh import LOCK_WAIT, RefreshingCredentials
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.accounts.oauth import (
     CODEX_CLIENT_ID,
@@ -48,6 +48,7 @@ class CodexAuth(RefreshingCredentials[CodexCredentials]):
         proxy: str | None = None,
         clock: Callable[[], float] = time.time,
         recheck_interval: float = 0.0,
+        lock_wait: float = LOCK_WAIT,
     ) -> None:
         """
         Args:
@@ -56,7 +57,11 @@ class CodexAuth(RefreshingCredentials[CodexCredentials]):
                 request path).
         """
         super().__init__(
-            store, margin=REFRESH_MARGIN, clock=clock, recheck_interval=recheck_interval
+            store,
+            margin=REFRESH_MARGIN,
+            clock=clock,
+            recheck_interval=recheck_interval,
+            lock_wait=lock_wait,
         )
         self._token_url = token_url
         self._client_id = client_id

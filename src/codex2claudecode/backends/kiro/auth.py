@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from codex2claudecode.accounts.refresh import RefreshingCredentials
+from codex2claudecode.accounts.refresh import LOCK_WAIT, RefreshingCredentials
 from codex2claudecode.backends.kiro.accounts.credentials import KiroCredentials
 from codex2claudecode.backends.kiro.accounts.grants import (
     GrantRequest,
@@ -49,6 +49,7 @@ class KiroAuth(RefreshingCredentials[KiroCredentials]):
         user_agent: str | None = None,
         clock: Callable[[], float] = time.time,
         recheck_interval: float = 0.0,
+        lock_wait: float = LOCK_WAIT,
     ) -> None:
         """
         Args:
@@ -57,9 +58,14 @@ class KiroAuth(RefreshingCredentials[KiroCredentials]):
             user_agent: the social refresh's User-Agent (default `refresh_user_agent()`).
             recheck_interval: seconds between checks of the account files for changes made by
                 other programs (0: on every call; the server uses 1 s).
+            lock_wait: seconds to wait for the account lock another process holds.
         """
         super().__init__(
-            store, margin=REFRESH_MARGIN, clock=clock, recheck_interval=recheck_interval
+            store,
+            margin=REFRESH_MARGIN,
+            clock=clock,
+            recheck_interval=recheck_interval,
+            lock_wait=lock_wait,
         )
         self._config = config
         self._http = http
