@@ -29,6 +29,8 @@ DEFAULT_KIRO_REGION = "us-east-1"
 DEFAULT_KIRO_PAYLOAD_LIMIT = 1_200_000
 DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
 DEFAULT_PING_INTERVAL = 10.0
+DEFAULT_STREAM_FIRST_EVENT_TIMEOUT = 90.0
+DEFAULT_STREAM_DEADLINE = 3600.0
 DEFAULT_REQUEST_LOG_MAX_ROWS = 10_000
 DEFAULT_REQUEST_LOG_MAX_DAYS = 7.0
 
@@ -54,6 +56,12 @@ class Proxies:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
+
+
+def redact_userinfo(text: str) -> str:
+    """`text` with the user and password of every URL in it (a proxy's) replaced by `***`."""
+    return _USERINFO.sub("***@", text)
 
 
 def _bypassed(host: str, port: int | None, no_proxy: tuple[str, ...]) -> bool:
@@ -122,7 +130,8 @@ class Config:
     proxies: Proxies = field(default_factory=Proxies)
     log_body: bool = True
     stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT
-    """Seconds without an upstream byte before a stream is failed; 0 disables."""
+    """Seconds without an upstream event (pings and unknown events do not count) before a
+    stream is failed; 0 disables."""
     ping_interval: float = DEFAULT_PING_INTERVAL
     """Seconds of upstream silence after which a client stream gets a keep-alive event."""
     pool_strategy: PoolStrategy = "sticky"
@@ -133,6 +142,11 @@ class Config:
     """The request log keeps at most this many requests (REQUEST_LOG_MAX_ROWS)."""
     request_log_max_days: float = DEFAULT_REQUEST_LOG_MAX_DAYS
     """The request log forgets requests older than this many days (REQUEST_LOG_MAX_DAYS)."""
+    stream_first_event_timeout: float = DEFAULT_STREAM_FIRST_EVENT_TIMEOUT
+    """Seconds the upstream may take to send its first event (STREAM_FIRST_EVENT_TIMEOUT_MS);
+    0 disables."""
+    stream_deadline: float = DEFAULT_STREAM_DEADLINE
+    """Seconds a whole upstream answer may take (STREAM_MAX_DURATION_MS); 0 disables."""
 
     # ------------------------------------------------------------------ derived paths
 
@@ -262,6 +276,12 @@ class Config:
             request_log_max_days=_positive(
                 env, "REQUEST_LOG_MAX_DAYS", DEFAULT_REQUEST_LOG_MAX_DAYS
             ),
+            stream_first_event_timeout=_seconds_from_ms(env, "STREAM_FIRST_EVENT_TIMEOUT_MS")
+            if env.get("STREAM_FIRST_EVENT_TIMEOUT_MS")
+            else DEFAULT_STREAM_FIRST_EVENT_TIMEOUT,
+            stream_deadline=_seconds_from_ms(env, "STREAM_MAX_DURATION_MS")
+            if env.get("STREAM_MAX_DURATION_MS")
+            else DEFAULT_STREAM_DEADLINE,
         )
         if not cfg.is_loopback and not cfg.password:
             raise ConfigError(
@@ -315,7 +335,7 @@ def _proxy(env: Mapping[str, str], name: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{name} must be an http:// or https:// proxy URL, got {value!r} "
+            f"{name} must be an http:// or https:// proxy URL, got {redact_userinfo(value)!r} "
             "(SOCKS proxies are not supported)"
         )
     return value

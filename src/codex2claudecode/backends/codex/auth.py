@@ -20,6 +20,11 @@ from codex2claudecode.backends.codex.accounts.oauth import (
     refresh_grant,
 )
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.backends.connection import (
+    PROXY_AUTH_REQUIRED,
+    is_proxy_refusal,
+    proxy_refused,
+)
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 
 REFRESH_MARGIN = 300.0
@@ -69,13 +74,20 @@ class CodexAuth(RefreshingCredentials[CodexCredentials]):
         self._proxy = proxy
 
     async def _grant(self, creds: CodexCredentials) -> CodexCredentials:
-        status, body = await post_form(
-            self._http(),
-            self._token_url,
-            refresh_grant(creds.refresh_token, self._client_id),
-            proxy=self._proxy,
-            purpose="refresh the Codex login",
-        )
+        try:
+            status, body = await post_form(
+                self._http(),
+                self._token_url,
+                refresh_grant(creds.refresh_token, self._client_id),
+                proxy=self._proxy,
+                purpose="refresh the Codex login",
+            )
+        except UpstreamUnavailable as exc:
+            if is_proxy_refusal(exc):
+                raise proxy_refused(self._proxy) from exc
+            raise
+        if status == PROXY_AUTH_REQUIRED:
+            raise proxy_refused(self._proxy)
         if 200 <= status < 300:
             return credentials_from_token_response(body, now=self._clock(), previous=creds)
         raise _grant_error(creds, status, body)

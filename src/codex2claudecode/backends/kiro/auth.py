@@ -12,6 +12,11 @@ from collections.abc import Callable
 import aiohttp
 
 from codex2claudecode.accounts.refresh import LOCK_WAIT, RefreshingCredentials
+from codex2claudecode.backends.connection import (
+    PROXY_AUTH_REQUIRED,
+    is_proxy_refusal,
+    proxy_refused,
+)
 from codex2claudecode.backends.kiro.accounts.credentials import KiroCredentials
 from codex2claudecode.backends.kiro.accounts.grants import (
     GrantRequest,
@@ -113,8 +118,12 @@ class KiroAuth(RefreshingCredentials[KiroCredentials]):
                 proxy=self._config.proxies.for_url(request.url),
                 timeout=TOKEN_TIMEOUT,
             ) as response:
+                if response.status == PROXY_AUTH_REQUIRED:
+                    raise proxy_refused(self._config.proxies.for_url(request.url))
                 return response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if is_proxy_refusal(exc):
+                raise proxy_refused(self._config.proxies.for_url(request.url)) from exc
             host = request.url.split("/")[2] if "//" in request.url else request.url
             raise UpstreamUnavailable(
                 f"Could not reach the Kiro token server {host} to refresh the login "

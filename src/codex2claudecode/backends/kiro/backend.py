@@ -18,6 +18,7 @@ import orjson
 
 from codex2claudecode import errors, ir
 from codex2claudecode.backends.base import AccountLimits, UpstreamReply
+from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.kiro.catalog import ModelCatalog
 from codex2claudecode.backends.kiro.client import KiroRefused, Opened
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
@@ -49,6 +50,7 @@ class KiroBackend:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
+        self._limits = StreamLimits.from_config(config)
         self._accounts = accounts
         self._catalog = catalog
         self._count_tokens = count_tokens
@@ -69,7 +71,11 @@ class KiroBackend:
             for m in await self._catalog.models(self._accounts)
         ]
 
-    async def generate(self, request: ir.Request) -> ir.EventBatches:
+    def generate(self, request: ir.Request) -> ir.EventBatches:
+        """The answer to `request`, as batches of events, within the stream limits."""
+        return within_limits(self._generate(request), self._limits, upstream="Kiro")
+
+    async def _generate(self, request: ir.Request) -> ir.EventBatches:
         model = resolve_model(request.model, await self._catalog.models(self._accounts))
         payload = self.encode(request, model)
         refusal: errors.RateLimited | None = None
@@ -91,7 +97,7 @@ class KiroBackend:
                     refusal = failure.error
                     continue
                 raise failure.error from None
-        assert refusal is not None  # `choose` returns at least one account or raises
+        assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         raise self._accounts.exhausted(refusal)
 
     def encode(self, request: ir.Request, model: KiroModel) -> KiroPayload:

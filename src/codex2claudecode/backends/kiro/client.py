@@ -20,6 +20,11 @@ import orjson
 
 from codex2claudecode import errors
 from codex2claudecode.backends.base import UpstreamReply
+from codex2claudecode.backends.connection import (
+    PROXY_AUTH_REQUIRED,
+    is_proxy_refusal,
+    proxy_refused,
+)
 from codex2claudecode.backends.kiro.accounts.credentials import KiroCredentials
 from codex2claudecode.backends.kiro.auth import KiroAuth
 from codex2claudecode.backends.kiro.endpoints import (
@@ -215,6 +220,8 @@ class KiroClient:
                 self._preferred = endpoint
                 return response
             body = await _read_quietly(response)
+            if status == PROXY_AUTH_REQUIRED:  # a plain-http proxy answers itself
+                raise proxy_refused(self.config.proxies.for_url(endpoint.base_url))
             if status in (401, 403) and not refreshed:
                 refreshed = True
                 creds = await self._auth.refresh_after_unauthorized(creds)
@@ -270,7 +277,7 @@ class KiroClient:
                 timeout=_SMALL_TIMEOUT if small else self._stream_timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _unreachable(exc) from exc
+            raise _unreachable(exc, self.config.proxies.for_url(url)) from exc
 
     def _endpoints(self, creds: KiroCredentials) -> tuple[Endpoint, ...]:
         # The API region is the profile ARN's when there is one (update §2).
@@ -312,7 +319,9 @@ def _json_object(body: bytes) -> Mapping[str, object]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _unreachable(exc: BaseException) -> errors.GatewayError:
+def _unreachable(exc: BaseException, proxy: str | None = None) -> errors.GatewayError:
+    if is_proxy_refusal(exc):
+        return proxy_refused(proxy)
     kind = exc.__class__.__name__
     if isinstance(exc, TimeoutError):
         why = "the request timed out"
