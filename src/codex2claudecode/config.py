@@ -29,6 +29,8 @@ DEFAULT_KIRO_REGION = "us-east-1"
 DEFAULT_KIRO_PAYLOAD_LIMIT = 1_200_000
 DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
 DEFAULT_PING_INTERVAL = 10.0
+DEFAULT_STREAM_FIRST_EVENT_TIMEOUT = 90.0
+DEFAULT_STREAM_DEADLINE = 3600.0
 DEFAULT_REQUEST_LOG_MAX_ROWS = 10_000
 DEFAULT_REQUEST_LOG_MAX_DAYS = 7.0
 DEFAULT_MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024
@@ -56,6 +58,12 @@ class Proxies:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
+
+
+def redact_userinfo(text: str) -> str:
+    """`text` with the user and password of every URL in it (a proxy's) replaced by `***`."""
+    return _USERINFO.sub("***@", text)
 
 
 def _bypassed(host: str, port: int | None, no_proxy: tuple[str, ...]) -> bool:
@@ -124,7 +132,8 @@ class Config:
     proxies: Proxies = field(default_factory=Proxies)
     log_body: bool = True
     stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT
-    """Seconds without an upstream byte before a stream is failed; 0 disables."""
+    """Seconds without an upstream event (pings and unknown events do not count) before a
+    stream is failed; 0 disables."""
     ping_interval: float = DEFAULT_PING_INTERVAL
     """Seconds of upstream silence after which a client stream gets a keep-alive event."""
     pool_strategy: PoolStrategy = "sticky"
@@ -142,6 +151,11 @@ class Config:
     max_request_body_bytes: int = DEFAULT_MAX_REQUEST_BODY_BYTES
     max_connections: int | None = None
     """Open client connections at most (MAX_CONNECTIONS); None: derived from the file limit."""
+    stream_first_event_timeout: float = DEFAULT_STREAM_FIRST_EVENT_TIMEOUT
+    """Seconds the upstream may take to send its first event (STREAM_FIRST_EVENT_TIMEOUT_MS);
+    0 disables."""
+    stream_deadline: float = DEFAULT_STREAM_DEADLINE
+    """Seconds a whole upstream answer may take (STREAM_MAX_DURATION_MS); 0 disables."""
 
     # ------------------------------------------------------------------ derived paths
 
@@ -281,6 +295,12 @@ class Config:
             max_request_body_bytes=_positive_int(env, "MAX_REQUEST_BODY_BYTES")
             or DEFAULT_MAX_REQUEST_BODY_BYTES,
             max_connections=_positive_int(env, "MAX_CONNECTIONS"),
+            stream_first_event_timeout=_seconds_from_ms(env, "STREAM_FIRST_EVENT_TIMEOUT_MS")
+            if env.get("STREAM_FIRST_EVENT_TIMEOUT_MS")
+            else DEFAULT_STREAM_FIRST_EVENT_TIMEOUT,
+            stream_deadline=_seconds_from_ms(env, "STREAM_MAX_DURATION_MS")
+            if env.get("STREAM_MAX_DURATION_MS")
+            else DEFAULT_STREAM_DEADLINE,
         )
         if not cfg.is_loopback and not cfg.password:
             raise ConfigError(
@@ -334,7 +354,7 @@ def _proxy(env: Mapping[str, str], name: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{name} must be an http:// or https:// proxy URL, got {value!r} "
+            f"{name} must be an http:// or https:// proxy URL, got {redact_userinfo(value)!r} "
             "(SOCKS proxies are not supported)"
         )
     return value

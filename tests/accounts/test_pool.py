@@ -142,13 +142,10 @@ def test_manual_offers_only_the_active_account() -> None:
     assert keys(pool.choose("s1")) == ["b"]
 
 
-def test_manual_does_not_fail_over() -> None:
+def test_manual_does_not_fail_over_but_still_asks_the_upstream() -> None:
     pool = make_pool("manual", active="b")
     pool.refused(member(pool, "b"), retry_after=30)
-    with pytest.raises(RateLimited) as caught:
-        pool.choose("s1")
-    assert caught.value.retry_after == 30
-    assert "Codex account b " in caught.value.message
+    assert keys(pool.choose("s1")) == ["b"]  # issue 10: the upstream decides, not a lock
     upstream = RateLimited("The usage limit has been reached", retry_after=30)
     assert pool.exhausted(upstream) is upstream
 
@@ -173,28 +170,39 @@ def test_refused_account_is_skipped_until_its_reset_then_returns() -> None:
     assert not member(pool, "a").refused
 
 
-def test_refusal_without_reset_rests_the_default_time() -> None:
+def test_refusal_without_reset_only_steers_and_invents_no_wait() -> None:
     clock = Clock()
-    pool = make_pool(clock=clock)
+    pool = make_pool(keys=("a", "b"), clock=clock)
     pool.refused(member(pool, "a"), retry_after=None)
     assert member(pool, "a").cooling_until == START + DEFAULT_COOLDOWN
+    assert keys(pool.choose(None)) == ["b"]
+    pool.refused(member(pool, "b"), retry_after=None)
+    upstream = RateLimited("The usage limit has been reached")
+    assert pool.exhausted(upstream) is upstream  # no 60 s retry-after made up
+    assert keys(pool.choose(None)) == ["a"]  # asked again: it may have recovered
 
 
-def test_all_refused_is_rate_limited_until_the_soonest_reset() -> None:
+def test_all_refused_asks_the_soonest_reset_and_reports_it() -> None:
     clock = Clock()
     pool = make_pool(clock=clock)
     for key, wait in (("a", 7200), ("b", 300), ("c", 90_000)):
         pool.refused(member(pool, key), retry_after=wait)
-    with pytest.raises(RateLimited) as caught:
-        pool.choose("s1")
-    assert caught.value.retry_after == 300
-    assert caught.value.message == (
+    assert keys(pool.choose("s1")) == ["b"]  # issue 10: not refused locally
+    caught = pool.exhausted(RateLimited("upstream", retry_after=90_000))
+    assert caught.retry_after == 300
+    assert caught.message == (
         "All 3 Codex accounts have reached their usage limits; "
         "the first one is available again in 5m 00s."
     )
-    assert pool.exhausted(RateLimited("upstream", retry_after=90_000)).retry_after == 300
     clock.now += 300
     assert keys(pool.choose("s1")) == ["b"]
+    assert not member(pool, "b").refused
+
+
+def test_a_single_account_resting_is_still_asked() -> None:
+    pool = make_pool(keys=("a",))
+    pool.refused(member(pool, "a"), retry_after=18_000)
+    assert keys(pool.choose(None)) == ["a"]
 
 
 def test_exhausted_keeps_the_upstream_error_for_one_account() -> None:

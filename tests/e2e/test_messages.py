@@ -714,7 +714,7 @@ def test_idle_upstream_gets_pings_then_times_out(env: Env, start_gateway: Gatewa
     assert b"event: ping" in raw.content
     frames = check(raw.content)
     assert frames[-1][0] == "error"
-    assert "sent nothing" in frames[-1][1]["error"]["message"]
+    assert "sent no event" in frames[-1][1]["error"]["message"]
 
 
 def test_client_disconnect_cancels_upstream(env: Env, gateway: str) -> None:

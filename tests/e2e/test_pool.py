@@ -270,12 +270,23 @@ def test_all_limited_is_429_with_the_soonest_reset(start_pool: PoolFactory, stre
     assert caught.value.response.headers["retry-after"] == "300"
     assert "All 2 Codex accounts" in caught.value.message
     assert pool.served_by() == ["acct-a", "acct-b"]
-    # Until a reset, nobody is asked again.
+    # A cool-down only steers (issue 10): the account that resets soonest is asked again,
+    # and the upstream says it is still limited.
     pool.clock.now += 100
     with pytest.raises(anthropic.RateLimitError) as caught:
         ask(pool, "session-2", stream=stream)
-    assert caught.value.response.headers["retry-after"] == "200"
-    assert pool.served_by() == ["acct-a", "acct-b"]
+    assert caught.value.response.headers["retry-after"] == "300"
+    assert pool.served_by() == ["acct-a", "acct-b", "acct-b"]
+
+
+def test_an_account_that_recovers_early_is_used_at_once(start_pool: PoolFactory) -> None:
+    pool = start_pool()
+    pool.refusing["acct-a"] = usage_limit(resets_in=7200)
+    pool.refusing["acct-b"] = usage_limit(resets_in=7200)
+    with pytest.raises(anthropic.RateLimitError):
+        ask(pool)
+    pool.refusing.clear()  # credits bought: the upstream serves again long before the reset
+    assert ask(pool, "session-2") in ("answered by acct-a", "answered by acct-b")
 
 
 def test_a_cooled_down_account_returns_after_its_reset(start_pool: PoolFactory) -> None:
@@ -352,8 +363,11 @@ def test_one_account_limited_keeps_the_upstream_answer(start_pool: PoolFactory) 
     assert "The ChatGPT account acct-a@example.com has reached its usage limit · resets " in (
         caught.value.message
     )
+    # Issue 10: no local refusal until the reset; the upstream is asked and answers again.
     pool.clock.now += 34
     with pytest.raises(anthropic.RateLimitError) as caught:
         ask(pool)
-    assert caught.value.response.headers["retry-after"] == "1200"
-    assert pool.served_by() == ["acct-a"]
+    assert caught.value.response.headers["retry-after"] == "1234"
+    assert pool.served_by() == ["acct-a", "acct-a"]
+    pool.refusing.clear()  # it recovered early
+    assert ask(pool) == "answered by acct-a"

@@ -33,6 +33,12 @@ class Reply:
     """Seconds to wait before each event."""
     chunk_events: int = 1
     """How many events to put in one write."""
+    before_headers: float = 0.0
+    """Seconds to wait before the response starts (a stall before headers)."""
+    raw: list[bytes] | None = None
+    """Bytes to send as they are, one write each, instead of `events` (garbage, say)."""
+    pings_after: bool = False
+    """After the events, send `: ping` comments until the client goes away."""
 
 
 @dataclass
@@ -122,10 +128,6 @@ class FakeCodex:
         if reply.status >= 400:
             await _send_json(send, reply.status, reply.body, reply.headers)
             return
-        headers = [(b"content-type", b"text/event-stream")]
-        headers += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        events = reply.events
         gone = asyncio.Event()
 
         async def watch() -> None:
@@ -135,25 +137,50 @@ class FakeCodex:
 
         watcher = asyncio.ensure_future(watch())
         try:
-            for start in range(0, len(events), reply.chunk_events):
-                if reply.stall_after is not None and start >= reply.stall_after:
-                    await gone.wait()
+            if reply.before_headers:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(gone.wait(), reply.before_headers)
                 if gone.is_set():
                     self.cancelled += 1
                     return
-                if reply.cut_after is not None and start >= reply.cut_after:
-                    raise ConnectionAbortedError("fake codex: cut the connection")
-                if reply.delay:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(gone.wait(), reply.delay)
-                    if gone.is_set():
-                        self.cancelled += 1
-                        return
-                chunk = b"".join(sse(e) for e in events[start : start + reply.chunk_events])
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            headers = [(b"content-type", b"text/event-stream")]
+            headers += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await self._body(reply, send, gone)
         finally:
             watcher.cancel()
+
+    async def _body(self, reply: Reply, send: Any, gone: asyncio.Event) -> None:
+        events = reply.events
+        if reply.raw is not None:
+            for chunk in reply.raw:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        for start in range(0, len(events), reply.chunk_events):
+            if reply.stall_after is not None and start >= reply.stall_after:
+                await gone.wait()
+            if gone.is_set():
+                self.cancelled += 1
+                return
+            if reply.cut_after is not None and start >= reply.cut_after:
+                raise ConnectionAbortedError("fake codex: cut the connection")
+            if reply.delay:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(gone.wait(), reply.delay)
+                if gone.is_set():
+                    self.cancelled += 1
+                    return
+            chunk = b"".join(sse(e) for e in events[start : start + reply.chunk_events])
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        while reply.pings_after:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gone.wait(), 0.02)
+            if gone.is_set():
+                self.cancelled += 1
+                return
+            await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _send_json(

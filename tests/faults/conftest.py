@@ -58,7 +58,7 @@ class Records(logging.Handler):
         self.records.append(record)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def survives(env: Env) -> Iterator[Records]:  # noqa: F811  (the imported fixture)
     """After the test: no traceback or error logged, no upstream request left running, and the
     account file exactly as it was."""

@@ -9,7 +9,7 @@ import pytest
 from codex2claudecode.frontends.json_value import MAX_DEPTH
 from tests.e2e.conftest import Env
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("survives")]
 
 
 def deep(levels: int) -> bytes:

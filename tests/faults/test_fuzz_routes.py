@@ -19,7 +19,7 @@ from tests.e2e.conftest import Env
 from tests.fakes.codex import Recorded, Reply
 from tests.fakes.responses_events import text_answer
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("survives")]
 
 POST_ROUTES = ["/v1/messages", "/v1/message", "/v1/messages/count_tokens"]
 GET_ROUTES = ["/", "/health", "/usage", "/environments"]

@@ -20,7 +20,7 @@ from tests.fakes.codex import Reply
 from tests.fakes.responses_events import text_answer
 from tests.faults.conftest import Start, connect, head_of, read_all, wait_until
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("survives")]
 
 BODY = b'{"model":"gpt-5.4","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}'
 

@@ -7,15 +7,22 @@ Every credential store (ours and the foreign Codex CLI / Kiro files) writes thro
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
 import orjson
 
+log = logging.getLogger(__name__)
+
 _DIR_MODE = 0o700
+_STALE_TEMP_AGE = 60.0
+"""Seconds after which a temp file beside a credential file is a leftover of a killed write."""
 
 
 class InvalidJSONFile(ValueError):
@@ -110,19 +117,29 @@ class FileLock:
     other too. Blocking; not re-entrant. Acquire and release may happen on different threads.
     """
 
-    __slots__ = ("_fd", "lock_path")
+    __slots__ = ("_fd", "lock_path", "path")
 
     def __init__(self, path: Path) -> None:
+        self.path = path
+        """The file the lock guards."""
         self.lock_path = path.with_name(path.name + ".lock")
         self._fd: int | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, timeout: float | None = None) -> None:
+        """Take the lock, waiting for it at most `timeout` seconds (None: as long as it takes).
+
+        Raises:
+            LockBusy: another holder kept it for the whole `timeout`.
+        """
         if self._fd is not None:
             raise RuntimeError(f"{self.lock_path} is already held by this FileLock")
         make_private_dir(self.lock_path.parent)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _lock_fd(fd)
+            if timeout is None:
+                _lock_fd(fd)
+            else:
+                _lock_fd_within(fd, self.lock_path, timeout)
         except BaseException:
             os.close(fd)
             raise
@@ -149,6 +166,25 @@ class FileLock:
         self.release()
 
 
+class LockBusy(OSError):
+    """Another process held a lock for longer than we could wait."""
+
+    def __init__(self, lock_path: Path, waited: float) -> None:
+        super().__init__(
+            f"another program has held {lock_path} for more than {waited:g} s; if none is "
+            "running (a Codex CLI, a Kiro IDE, another codex2claudecode), it may be stuck"
+        )
+        self.lock_path = lock_path
+
+
+def _lock_fd_within(fd: int, lock_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not _try_lock_fd(fd):
+        if time.monotonic() >= deadline:
+            raise LockBusy(lock_path, timeout)
+        time.sleep(0.02)
+
+
 def locked(path: Path) -> FileLock:
     """A context manager holding the advisory lock of `path` (on the sibling `<name>.lock`)."""
     return FileLock(path)
@@ -156,7 +192,14 @@ def locked(path: Path) -> FileLock:
 
 if sys.platform == "win32":
     import msvcrt
-    import time
+
+    def _try_lock_fd(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
 
     def _lock_fd(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -178,6 +221,13 @@ else:
     def _lock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
 
+    def _try_lock_fd(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def _unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
@@ -189,3 +239,86 @@ def signature(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def probe_writable(directory: Path, size: int) -> None:
+    """Check that `size` bytes can be written and synced to a new file in `directory`.
+
+    Raises:
+        OSError: they cannot (a read-only directory or file system, a full disk, a quota).
+    """
+    make_private_dir(directory)
+    fd, name = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=directory)
+    try:
+        remaining = size
+        while remaining > 0:
+            remaining -= os.write(fd, b"\0" * min(remaining, 65536))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def write_rescue(path: Path, data: bytes, *, now: float) -> Path | None:
+    """Write `data` (credentials that could not be saved to `path`) to a new 0600 file.
+
+    Tries beside `path`, then the home directory, then the temp directory. Returns the file
+    written, or None when none of them took it.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    name = f"{path.name}.rescue-{stamp}.json"
+    for directory in (path.parent, Path.home(), Path(tempfile.gettempdir())):
+        target = directory / name
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+            continue
+        return target
+    return None
+
+
+def tidy(path: Path, *, now: float) -> None:
+    """Start-up care for a credential file we own: remove temp files a killed write left
+    beside it, and close a file or directory left open to other users (mode 0600 / 0700)."""
+    directory = path.parent
+    try:
+        leftovers = list(directory.glob(f".{path.name}.*.tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        with contextlib.suppress(OSError):
+            if now - leftover.stat().st_mtime > _STALE_TEMP_AGE:
+                leftover.unlink()
+                log.warning("removed %s, left over from an interrupted write", leftover)
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(0o600)
+            log.warning("%s was readable by others (mode %o); it is now 0600", path, mode)
+    with contextlib.suppress(OSError):
+        st = directory.stat()
+        mode = stat.S_IMODE(st.st_mode)
+        if not mode & 0o077:
+            return
+        if st.st_uid == os.geteuid():
+            directory.chmod(_DIR_MODE)
+            log.warning("%s was open to other users (mode %o); it is now 0700", directory, mode)
+        else:
+            log.warning(
+                "%s is open to other users (mode %o) and not yours to fix; ask its owner to "
+                "`chmod 700` it: your tokens are stored there",
+                directory,
+                mode,
+            )

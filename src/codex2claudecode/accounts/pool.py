@@ -4,7 +4,9 @@ Generic over what a backend keeps per account (its client), so this layer import
 Strategies (`CODEX_POOL_STRATEGY`): `sticky` keeps a client session on one account for prompt
 cache affinity, `round-robin` spreads requests, `manual` uses the active account only. An
 account that hit its usage limit cools down until the reset the upstream announced, then
-returns by itself (protocols §4 item 12).
+returns by itself (protocols §4 item 12). A cool-down only steers the choice: when every
+account rests, the one that resets soonest is asked anyway and the upstream decides, so an
+account that recovers early (credits bought, a shorter real window) is not kept blocked.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ T = TypeVar("T")
 Strategy = PoolStrategy
 STRATEGIES = POOL_STRATEGIES
 DEFAULT_COOLDOWN = 60.0
-"""Seconds an account rests after a limit that came without a reset time."""
+"""Seconds an account is tried after the others when its limit came without a reset time
+(this steers the choice only; no client is told to wait for it)."""
 MAX_SESSIONS = 4096
 """Session-to-account bindings kept; the oldest are forgotten first."""
 
@@ -54,8 +57,11 @@ class Member(Generic[T]):
     cooling_until: float = 0.0
     """Epoch seconds until which the account rests; 0 when it is healthy."""
     refused: bool = False
-    """The upstream refused a request (429): the account is not tried until `cooling_until`.
-    Otherwise the cooldown comes from a reading at 100 %, and the account is a last resort."""
+    """The upstream refused a request (429): the account is tried only when no other is left
+    until `cooling_until`. Otherwise the cooldown comes from a reading at 100 %, and the
+    account is a last resort among the others."""
+    reset_known: bool = True
+    """`cooling_until` is the upstream's own reset time, not our guess."""
 
     def cooling(self, now: float) -> bool:
         return self.cooling_until > now
@@ -106,8 +112,8 @@ class AccountPool(Generic[T]):
     def choose(self, session: str | None) -> list[Member[T]]:
         """The accounts to try for one request, best first (empty when there are none).
 
-        Raises:
-            RateLimited: every account is cooling down; `retry_after` is the soonest reset.
+        When every account was refused and rests, only the one that resets soonest is
+        offered: the upstream, not a local lock, says whether it is still limited.
         """
         now = self._clock()
         self._return_rested(now)
@@ -127,7 +133,7 @@ class AccountPool(Generic[T]):
         # A reading at 100 % may be stale or lifted by credits: try such accounts last.
         spare = sorted((m for m in order if m.cooling(now) and not m.refused), key=_reset)
         if not healthy and not spare:
-            raise self._all_limited(now)
+            return [min(order, key=_reset)]
         return healthy + spare
 
     def served(self, member: Member[T], session: str | None) -> None:
@@ -152,9 +158,19 @@ class AccountPool(Generic[T]):
         said = member.cooling(now)
         member.cooling_until = now + rest
         member.refused = True
-        if not said:
+        member.reset_known = retry_after is not None
+        if said:
+            pass
+        elif retry_after is None:
             log.warning(
-                "Codex account %s reached its usage limit; resting for %s",
+                "account %s reached its usage limit (no reset time given); other "
+                "accounts go first for %s",
+                member.key,
+                wait_text(rest),
+            )
+        else:
+            log.warning(
+                "account %s reached its usage limit; it rests for %s",
                 member.key,
                 wait_text(rest),
             )
@@ -184,21 +200,17 @@ class AccountPool(Generic[T]):
             return last
         if any(not m.cooling(now) for m in self._members):
             return last
-        return self._all_limited(now)
+        return self._all_limited(now, last)
 
-    def _all_limited(self, now: float) -> RateLimited:
-        resting = [self._active] if self.strategy == "manual" and self._active else self._members
+    def _all_limited(self, now: float, last: RateLimited) -> RateLimited:
+        resting = [m for m in self._members if m.reset_known]
+        if not resting:
+            return last  # nobody said when: no invented wait
         wait = max(1, math.ceil(min(m.cooling_until for m in resting) - now))
-        if len(resting) == 1:
-            message = (
-                f"Codex account {resting[0].key} has reached its usage limit; "
-                f"it resets in {wait_text(wait)}."
-            )
-        else:
-            message = (
-                f"All {len(resting)} Codex accounts have reached their usage limits; "
-                f"the first one is available again in {wait_text(wait)}."
-            )
+        message = (
+            f"All {len(self._members)} Codex accounts have reached their usage limits; "
+            f"the first one is available again in {wait_text(wait)}."
+        )
         return RateLimited(message, retry_after=wait)
 
     def _return_rested(self, now: float) -> None:
@@ -206,6 +218,7 @@ class AccountPool(Generic[T]):
             if member.cooling_until and not member.cooling(now):
                 member.cooling_until = 0.0
                 member.refused = False
+                member.reset_known = True
                 log.info("Codex account %s is available again", member.key)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from codex2claudecode.accounts.refresh import RefreshingCredentials
+from codex2claudecode.accounts.refresh import LOCK_WAIT, RefreshingCredentials
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.accounts.oauth import (
     CODEX_CLIENT_ID,
@@ -20,6 +20,11 @@ from codex2claudecode.backends.codex.accounts.oauth import (
     refresh_grant,
 )
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.backends.connection import (
+    PROXY_AUTH_REQUIRED,
+    is_proxy_refusal,
+    proxy_refused,
+)
 from codex2claudecode.errors import AuthenticationFailed, UpstreamFailed, UpstreamUnavailable
 
 REFRESH_MARGIN = 300.0
@@ -48,6 +53,7 @@ class CodexAuth(RefreshingCredentials[CodexCredentials]):
         proxy: str | None = None,
         clock: Callable[[], float] = time.time,
         recheck_interval: float = 0.0,
+        lock_wait: float = LOCK_WAIT,
     ) -> None:
         """
         Args:
@@ -56,7 +62,11 @@ class CodexAuth(RefreshingCredentials[CodexCredentials]):
                 request path).
         """
         super().__init__(
-            store, margin=REFRESH_MARGIN, clock=clock, recheck_interval=recheck_interval
+            store,
+            margin=REFRESH_MARGIN,
+            clock=clock,
+            recheck_interval=recheck_interval,
+            lock_wait=lock_wait,
         )
         self._token_url = token_url
         self._client_id = client_id
@@ -64,13 +74,20 @@ class CodexAuth(RefreshingCredentials[CodexCredentials]):
         self._proxy = proxy
 
     async def _grant(self, creds: CodexCredentials) -> CodexCredentials:
-        status, body = await post_form(
-            self._http(),
-            self._token_url,
-            refresh_grant(creds.refresh_token, self._client_id),
-            proxy=self._proxy,
-            purpose="refresh the Codex login",
-        )
+        try:
+            status, body = await post_form(
+                self._http(),
+                self._token_url,
+                refresh_grant(creds.refresh_token, self._client_id),
+                proxy=self._proxy,
+                purpose="refresh the Codex login",
+            )
+        except UpstreamUnavailable as exc:
+            if is_proxy_refusal(exc):
+                raise proxy_refused(self._proxy) from exc
+            raise
+        if status == PROXY_AUTH_REQUIRED:
+            raise proxy_refused(self._proxy)
         if 200 <= status < 300:
             return credentials_from_token_response(body, now=self._clock(), previous=creds)
         raise _grant_error(creds, status, body)

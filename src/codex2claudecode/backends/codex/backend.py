@@ -32,9 +32,11 @@ from codex2claudecode.backends.codex.payload import (
 )
 from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
+from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.tokens import count_text
 
 _DRAIN_TIMEOUT = 0.5
+_UPSTREAM = "The ChatGPT backend"
 HANDSHAKE_HOLD = 0.5
 """Seconds the events before the first content may be held back: a limit or overload error
 right after `response.created` can then still go to another account (protocols §4 item 13)."""
@@ -57,8 +59,14 @@ class CodexBackend:
         service_tier: Callable[[], str | None] = lambda: None,
         handshake_hold: float = HANDSHAKE_HOLD,
         clock: Callable[[], float] = time.time,
+        limits: StreamLimits | None = None,
     ) -> None:
+        """
+        Args:
+            limits: how long the upstream may take to start, between events and in all.
+        """
         self._accounts = accounts
+        self._limits = limits or StreamLimits()
         self._clock = clock
         self._count_tokens = count_tokens
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
@@ -88,15 +96,15 @@ class CodexBackend:
         )
         return orjson.dumps(payload)
 
-    async def generate(self, request: ir.Request) -> ir.EventBatches:
+    def generate(self, request: ir.Request) -> ir.EventBatches:
+        """The answer to `request`, as batches of events, within the stream limits."""
+        return within_limits(self._generate(request), self._limits, upstream=_UPSTREAM)
+
+    async def _generate(self, request: ir.Request) -> ir.EventBatches:
         body = self.encode(request)
         session = request.session_key
         refusal: errors.RateLimited | None = None
-        try:
-            members = self._accounts.choose(session)
-        except errors.RateLimited as exc:
-            raise await self._limit_reached(exc) from None
-        for member in members:
+        for member in self._accounts.choose(session):
             began = False
             try:
                 async with member.handle.client.open(body, session_id=session) as response:
@@ -130,7 +138,7 @@ class CodexBackend:
             except errors.GatewayError as exc:
                 exc.account = member.key
                 raise
-        assert refusal is not None  # `choose` returns at least one account or raises
+        assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         raise await self._limit_reached(self._accounts.exhausted(refusal))
 
     async def _limit_reached(self, exc: errors.RateLimited) -> errors.RateLimited:

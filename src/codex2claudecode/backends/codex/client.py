@@ -19,8 +19,8 @@ from codex2claudecode.backends.base import UpstreamReply
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.auth import CodexAuth
 from codex2claudecode.backends.codex.events import context_too_long, is_context_overflow
+from codex2claudecode.backends.connection import PROXY_AUTH_REQUIRED, proxy_refused, unreachable
 from codex2claudecode.config import Config
-from codex2claudecode.http_client import unreachable
 
 ORIGINATOR = "codex_cli_rs"
 CODEX_CLI_VERSION = "0.169.0"  # the Codex CLI release whose requests we mirror (fixtures/codex-cli)
@@ -61,8 +61,9 @@ class CodexClient:
         self._proxy = config.proxies.for_url(self._url)
         self._auth = auth
         self._on_headers = on_headers
-        idle = config.stream_idle_timeout or None
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=idle)
+        # No socket read timeout: `backends.deadline` bounds the wait for the first event and
+        # between events, and counts only real events (pings keep a socket busy for ever).
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
         self._user_agent = user_agent()
 
     @asynccontextmanager
@@ -121,6 +122,8 @@ class CodexClient:
             async with self.http().get(
                 url, headers=headers, proxy=self._proxy, timeout=_GET_TIMEOUT
             ) as response:
+                if response.status == PROXY_AUTH_REQUIRED:
+                    raise proxy_refused(self._proxy)
                 body = await response.read()
                 return UpstreamReply(response.status, tuple(response.headers.items()), body)
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -134,11 +137,15 @@ class CodexClient:
         headers["accept"] = "text/event-stream"
         headers["session_id"] = session_id
         try:
-            return await self.http().post(
+            response = await self.http().post(
                 self._url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise unreachable(SERVICE, self._url, exc, proxy=self._proxy) from exc
+        if response.status == PROXY_AUTH_REQUIRED:  # a plain-http proxy answers itself
+            response.release()
+            raise proxy_refused(self._proxy)
+        return response
 
     def _headers(self, creds: CodexCredentials) -> dict[str, str]:
         headers = {

@@ -79,7 +79,6 @@ class CodexPool:
 
         Raises:
             NoAccount: there is no usable account.
-            RateLimited: every account is cooling down.
         """
         self._sync()
         order = self.pool.choose(session)

@@ -11,7 +11,12 @@ from collections.abc import Callable
 
 import aiohttp
 
-from codex2claudecode.accounts.refresh import RefreshingCredentials
+from codex2claudecode.accounts.refresh import LOCK_WAIT, RefreshingCredentials
+from codex2claudecode.backends.connection import (
+    PROXY_AUTH_REQUIRED,
+    is_proxy_refusal,
+    proxy_refused,
+)
 from codex2claudecode.backends.kiro.accounts.credentials import KiroCredentials
 from codex2claudecode.backends.kiro.accounts.grants import (
     GrantRequest,
@@ -49,6 +54,7 @@ class KiroAuth(RefreshingCredentials[KiroCredentials]):
         user_agent: str | None = None,
         clock: Callable[[], float] = time.time,
         recheck_interval: float = 0.0,
+        lock_wait: float = LOCK_WAIT,
     ) -> None:
         """
         Args:
@@ -57,9 +63,14 @@ class KiroAuth(RefreshingCredentials[KiroCredentials]):
             user_agent: the social refresh's User-Agent (default `refresh_user_agent()`).
             recheck_interval: seconds between checks of the account files for changes made by
                 other programs (0: on every call; the server uses 1 s).
+            lock_wait: seconds to wait for the account lock another process holds.
         """
         super().__init__(
-            store, margin=REFRESH_MARGIN, clock=clock, recheck_interval=recheck_interval
+            store,
+            margin=REFRESH_MARGIN,
+            clock=clock,
+            recheck_interval=recheck_interval,
+            lock_wait=lock_wait,
         )
         self._config = config
         self._http = http
@@ -107,8 +118,12 @@ class KiroAuth(RefreshingCredentials[KiroCredentials]):
                 proxy=self._config.proxies.for_url(request.url),
                 timeout=TOKEN_TIMEOUT,
             ) as response:
+                if response.status == PROXY_AUTH_REQUIRED:
+                    raise proxy_refused(self._config.proxies.for_url(request.url))
                 return response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if is_proxy_refusal(exc):
+                raise proxy_refused(self._config.proxies.for_url(request.url)) from exc
             host = request.url.split("/")[2] if "//" in request.url else request.url
             raise UpstreamUnavailable(
                 f"Could not reach the Kiro token server {host} to refresh the login "

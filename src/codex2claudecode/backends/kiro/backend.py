@@ -22,6 +22,7 @@ import orjson
 
 from codex2claudecode import errors, ir
 from codex2claudecode.backends.base import AccountLimits, UpstreamReply
+from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.kiro.catalog import ModelCatalog
 from codex2claudecode.backends.kiro.client import KiroRefused, Opened
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
@@ -61,6 +62,7 @@ class KiroBackend:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
+        self._limits = StreamLimits.from_config(config)
         self._accounts = accounts
         self._catalog = catalog
         self._count_tokens = count_tokens
@@ -82,9 +84,13 @@ class KiroBackend:
         ]
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
+        """The answer to `request`, as batches of events, within the stream limits."""
         if request.output_format is not None:
-            return answer_to_schema(request, self._generate)
-        return self._generate(request)
+            return answer_to_schema(request, self._limited)
+        return self._limited(request)
+
+    def _limited(self, request: ir.Request) -> ir.EventBatches:
+        return within_limits(self._generate(request), self._limits, upstream="Kiro")
 
     async def _generate(self, request: ir.Request) -> ir.EventBatches:
         model = resolve_model(request.model, await self._catalog.models(self._accounts))
@@ -126,7 +132,7 @@ class KiroBackend:
             except errors.GatewayError as exc:
                 exc.account = member.key
                 raise
-        assert refusal is not None  # `choose` returns at least one account or raises
+        assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         raise self._accounts.exhausted(refusal)
 
     async def _search(

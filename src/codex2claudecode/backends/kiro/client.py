@@ -20,6 +20,11 @@ import orjson
 
 from codex2claudecode import errors
 from codex2claudecode.backends.base import UpstreamReply
+from codex2claudecode.backends.connection import (
+    PROXY_AUTH_REQUIRED,
+    proxy_refused,
+    unreachable,
+)
 from codex2claudecode.backends.kiro.accounts.credentials import KiroCredentials
 from codex2claudecode.backends.kiro.auth import KiroAuth
 from codex2claudecode.backends.kiro.endpoints import (
@@ -177,14 +182,16 @@ class KiroClient:
                 data = await response.read()
                 return UpstreamReply(response.status, tuple(response.headers.items()), data)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _unreachable(exc) from exc
+            url = endpoint.url("mcp")
+            raise _unreachable(exc, url, self.config.proxies.for_url(url)) from exc
 
     async def _small(self, method: str, operation: str, query: dict[str, str]) -> UpstreamReply:
         response = await self._request(method, operation, None, query=query, small=True)
         try:
             body = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _unreachable(exc) from exc
+            url = str(response.url)
+            raise _unreachable(exc, url, self.config.proxies.for_url(url)) from exc
         finally:
             response.release()
         return UpstreamReply(response.status, tuple(response.headers.items()), body)
@@ -215,6 +222,8 @@ class KiroClient:
                 self._preferred = endpoint
                 return response
             body = await _read_quietly(response)
+            if status == PROXY_AUTH_REQUIRED:  # a plain-http proxy answers itself
+                raise proxy_refused(self.config.proxies.for_url(endpoint.base_url))
             if status in (401, 403) and not refreshed:
                 refreshed = True
                 creds = await self._auth.refresh_after_unauthorized(creds)
@@ -272,7 +281,7 @@ class KiroClient:
                 timeout=_SMALL_TIMEOUT if small else self._stream_timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _unreachable(exc) from exc
+            raise _unreachable(exc, url, self.config.proxies.for_url(url)) from exc
 
     def _endpoints(self, creds: KiroCredentials) -> tuple[Endpoint, ...]:
         # The API region is the profile ARN's when there is one (update §2).
@@ -314,12 +323,5 @@ def _json_object(body: bytes) -> Mapping[str, object]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _unreachable(exc: BaseException) -> errors.GatewayError:
-    kind = exc.__class__.__name__
-    if isinstance(exc, TimeoutError):
-        why = "the request timed out"
-    elif "dns" in kind.lower() or "gaierror" in repr(exc).lower():
-        why = "its host name could not be resolved (check DNS, VPN or HTTPS_PROXY)"
-    else:
-        why = "the connection failed (check your network, VPN, firewall or HTTPS_PROXY)"
-    return errors.GatewayError(f"Cannot reach Kiro: {why} [{kind}]", status=502)
+def _unreachable(exc: BaseException, url: str, proxy: str | None) -> errors.GatewayError:
+    return unreachable("Kiro", url, exc, proxy=proxy)

@@ -73,7 +73,6 @@ class KiroPool:
 
         Raises:
             NoAccount: there is no usable account.
-            RateLimited: every account is cooling down.
         """
         self._sync()
         order = self.pool.choose(session)
