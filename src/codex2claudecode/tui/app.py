@@ -29,7 +29,7 @@ from codex2claudecode import __version__
 from codex2claudecode.tui.listener import Listener
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
-from codex2claudecode.tui.slash import SlashCommand, available
+from codex2claudecode.tui.slash import SlashCommand, available, named
 from codex2claudecode.tui.state import StateReader, initial_state
 from codex2claudecode.tui.widgets.dashboard import Dashboard, DashboardState
 from codex2claudecode.tui.widgets.prompt import CommandPrompt
@@ -49,7 +49,7 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "prompt", "Commands"),
         Binding("y", "copy_exports", "Copy exports"),
-        *(Binding(c.key, f"app.{c.action}", c.name) for c in available("codex")),
+        *(Binding(c.key, f"command('{c.name}')", c.name) for c in available("codex")),
     ]
 
     def __init__(self, app: GatewayApp) -> None:
@@ -63,6 +63,9 @@ class HomeScreen(Screen[None]):
         yield Static("", id="message")
         yield Footer()
 
+    def action_command(self, name: str) -> None:
+        self._owner.run_command(named(name))
+
     def action_prompt(self) -> None:
         self.query_one(CommandPrompt).open("/")
 
@@ -74,7 +77,8 @@ class HomeScreen(Screen[None]):
         self._owner.run_command(event.command)
 
     def on_command_prompt_unknown(self, event: CommandPrompt.Unknown) -> None:
-        self._owner.say(f"No command {event.text}; type / to see them all.", error=True)
+        name = "/" + event.text.lstrip("/")
+        self._owner.say(f"No command {name}; type / to see them all.", error=True)
 
 
 class SlashCommands(Provider):
@@ -115,6 +119,7 @@ class GatewayApp(App[int]):
     """
     BINDINGS = [Binding("ctrl+c", "quit", "Quit", priority=True, show=False)]
     COMMANDS = App.COMMANDS | {SlashCommands}
+    AUTO_FOCUS = ""  # nothing: letters are command keys until / opens the prompt
 
     class Problem(Message):
         """A warning or error logged anywhere in the process (possibly another thread)."""

@@ -36,7 +36,10 @@ class Listener:
     async def serve(self) -> None:
         """Serve until `stop`; returns after open requests finished or were ended (uvicorn's
         graceful shutdown) and the app's shutdown hooks ran."""
-        await self._server.serve(sockets=[self._sock])
+        try:
+            await self._server.serve(sockets=[self._sock])
+        finally:
+            self._sock.close()
 
     def stop(self) -> None:
         self.stopping = True

@@ -11,15 +11,11 @@ from codex2claudecode.config import Provider
 @dataclass(frozen=True, slots=True)
 class SlashCommand:
     name: str
-    """Without the slash, e.g. `logs`; also the app action run (`action_<name>` with `_`)."""
+    """Without the slash, e.g. `logs`."""
     description: str
     key: str
     """The key that runs it from the dashboard."""
     providers: tuple[Provider, ...] = ("codex", "kiro")
-
-    @property
-    def action(self) -> str:
-        return "open_" + self.name.replace("-", "_")
 
 
 COMMANDS: tuple[SlashCommand, ...] = (
@@ -48,6 +44,10 @@ def matching(text: str, commands: Sequence[SlashCommand]) -> list[SlashCommand]:
     prefix = [c for c in commands if c.name.startswith(query)]
     inside = [c for c in commands if query in c.name and c not in prefix]
     return prefix + inside
+
+
+def named(name: str) -> SlashCommand:
+    return next(c for c in COMMANDS if c.name == name)
 
 
 def resolve(text: str, commands: Sequence[SlashCommand]) -> SlashCommand | None:
