@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ BINARY = Path(sys.executable).parent / "codex2claudecode"
 LEAVE_ALT_SCREEN = "\x1b[?1049l"
 
 
-def spawn(home: Path) -> object:
+def spawn(home: Path) -> Any:
     env = {
         **os.environ,
         "HOME": str(home),
