@@ -202,9 +202,15 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
     """Run the gateway in the foreground until interrupted."""
     from codex2claudecode.server.run import BindError, bind, bound_port, server_for
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
-    )
+    # The TUI when a person is at a terminal; headless when asked, or piped, or in a service.
+    tui = not config.headless and sys.stdout.isatty() and sys.stdin.isatty()
+    if not tui:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(message)s",
+            datefmt="%H:%M:%S",
+            stream=sys.stdout,
+        )
     try:
         sock = bind(config.host, config.port)
     except BindError as exc:
@@ -212,12 +218,21 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
         return 1
     port = bound_port(sock)
     gateway = build_gateway(config)
+    if tui:
+        return _run_tui(config, gateway, sock)
     account, problem = account_summary(config)
     print(banner(config, port, account=account, problem=problem, prefix=prefix), flush=True)
     server = server_for(gateway.app, max_connections=config.max_connections)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
     return 0
+
+
+def _run_tui(config: Config, gateway: Gateway, sock: Any) -> int:
+    from codex2claudecode.commands.claude_env import tier_models
+    from codex2claudecode.tui import run_tui
+
+    return run_tui(config, gateway.app, gateway.router, sock, tier_models)
 
 
 def account_summary(config: Config) -> tuple[str, str | None]:

@@ -1,0 +1,1 @@
+"""Small widgets of the TUI: the dashboard and the command prompt."""
