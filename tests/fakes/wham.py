@@ -85,8 +85,11 @@ class WhamUpstream:
                     "accountId": key,
                 }
             )
-        (self.home / "state").mkdir(exist_ok=True)
-        (self.home / "state" / "auth-codex.json").write_text(json.dumps(entries))
+        # Private, as a login writes them (the gateway tidies looser modes at start, loudly).
+        (self.home / "state").mkdir(mode=0o700, exist_ok=True)
+        path = self.home / "state" / "auth-codex.json"
+        path.write_text(json.dumps(entries))
+        path.chmod(0o600)
 
     def config(self, **extra: str) -> Config:
         return Config.load(

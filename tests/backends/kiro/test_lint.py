@@ -289,3 +289,27 @@ def test_improperly_formed_names_linter_findings() -> None:
     bad = body([], user_entry("hi"), systemPrompt="x")
     error = explain_rejection(b'{"message":"Improperly formed request."}', payload=bad)
     assert "R4" in error.message
+
+
+def test_an_id_repeated_within_one_turn_is_renamed_once_per_repeat() -> None:
+    # Found by hypothesis: two calls with id `a` in one turn both became `a#1`.
+    call = ir.ToolCallPart("a", "Read", "{}")
+    request = ir.Request(
+        model="m",
+        messages=(
+            ir.Message("assistant", (ir.TextPart(""), call)),
+            ir.Message("assistant", (call, call)),
+            ir.Message("user", ()),
+        ),
+        tools=(READ,),
+    )
+    payload = encode(request, model=SONNET)
+    linted = lint_payload(payload.body, model=SONNET)
+    assert linted.findings == ()
+    state: Any = payload.body["conversationState"]
+    uses = [
+        use["toolUseId"]
+        for entry in state.get("history", [])
+        for use in entry.get("assistantResponseMessage", {}).get("toolUses", [])
+    ]
+    assert len(uses) == len(set(uses)) == 3

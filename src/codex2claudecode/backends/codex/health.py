@@ -5,9 +5,7 @@ Only counts and states: `/health` needs no password, so it names no account and 
 
 from __future__ import annotations
 
-from collections import Counter
-from urllib.parse import urlsplit
-
+from codex2claudecode.accounts.readiness import readiness
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.config import Config
 from codex2claudecode.errors import NoAccount
@@ -27,9 +25,7 @@ def codex_health(config: Config, *, now: float) -> dict[str, object]:
         reason = "the Codex accounts file cannot be used"
     else:
         reason = "no Codex account"
-    states = Counter(summary.state(now) for summary in summaries)
     active = next((s for s in summaries if s.active), None)
-    usable = states["ok"] + states["expired"]
     ready = active is not None and active.state(now) != "needs login"
     if summaries and not ready:
         reason = (
@@ -37,20 +33,11 @@ def codex_health(config: Config, *, now: float) -> dict[str, object]:
             if active is not None
             else "CODEX_AUTH_ACCOUNT matches no account"
         )
-    url = config.codex_responses_url
-    return {
-        "ready": ready,
-        **({} if ready else {"reason": f"{reason}; run `codex2claudecode doctor`"}),
-        "provider": "codex",
-        "accounts": {
-            "total": len(summaries),
-            "usable": usable,
-            "ok": states["ok"],
-            "expired": states["expired"],
-            "needs_login": states["needs login"],
-        },
-        "upstream": {
-            "host": urlsplit(url).hostname,
-            "proxy": config.proxies.for_url(url) is not None,
-        },
-    }
+    return readiness(
+        "codex",
+        [summary.state(now) for summary in summaries],
+        ready=ready,
+        reason=reason,
+        upstream_url=config.codex_responses_url,
+        config=config,
+    )

@@ -5,9 +5,7 @@ Only counts and states for `/health` (it needs no password, so it names no accou
 
 from __future__ import annotations
 
-from collections import Counter
-from urllib.parse import urlsplit
-
+from codex2claudecode.accounts.readiness import readiness
 from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
 from codex2claudecode.backends.kiro.accounts.summary import KiroAccountSummary
 from codex2claudecode.config import Config
@@ -22,7 +20,6 @@ _NO_ACCOUNT = (
 def kiro_health(config: Config, *, now: float) -> dict[str, object]:
     """`ready`, a `reason` when not, the accounts by state and the upstream in use."""
     summaries, reason = _summaries(config)
-    states = Counter(summary.state(now) for summary in summaries)
     active = next((s for s in summaries if s.active), None)
     ready = active is not None and active.state(now) in ("ok", "expired")
     if summaries and not ready:
@@ -31,23 +28,14 @@ def kiro_health(config: Config, *, now: float) -> dict[str, object]:
             if active is not None
             else "KIRO_AUTH_ACCOUNT matches no account"
         )
-    url = config.kiro_api_url
-    return {
-        "ready": ready,
-        **({} if ready else {"reason": f"{reason}; run `codex2claudecode doctor`"}),
-        "provider": "kiro",
-        "accounts": {
-            "total": len(summaries),
-            "usable": states["ok"] + states["expired"],
-            "ok": states["ok"],
-            "expired": states["expired"],
-            "needs_login": states["needs login"],
-        },
-        "upstream": {
-            "host": urlsplit(url).hostname,
-            "proxy": config.proxies.for_url(url) is not None,
-        },
-    }
+    return readiness(
+        "kiro",
+        [summary.state(now) for summary in summaries],
+        ready=ready,
+        reason=reason,
+        upstream_url=config.kiro_api_url,
+        config=config,
+    )
 
 
 def kiro_account_line(config: Config) -> tuple[str, str | None]:

@@ -155,7 +155,10 @@ def _unique_ids(turns: list[Turn], found: list[Finding]) -> list[Turn]:
         for use in turn.tool_uses:
             new = tool_use_id(use.id)
             if new in seen:
-                new = tool_use_id(f"{use.id}#{index}")
+                repeat = 0
+                while new in seen:  # a turn may repeat an id more than once
+                    repeat += 1
+                    new = tool_use_id(f"{use.id}#{index}.{repeat}")
                 pending[use.id] = new
                 found.append(Finding("R18", "repaired", f"messages.{index}", f"{use.id} reused"))
             elif new != use.id:
