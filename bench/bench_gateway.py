@@ -26,6 +26,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+
 from bench_setup import bench_home, conversation, free_port, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent

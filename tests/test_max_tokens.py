@@ -179,7 +179,7 @@ def test_deltas_whose_bytes_fit_the_budget_are_never_counted() -> None:
 def test_lazy_counting_cuts_where_counting_every_delta_does(
     deltas: list[str], max_tokens: int
 ) -> None:
-    events = [ir.TextStart(), *(ir.TextDelta(d) for d in deltas), ir.TextEnd(), END]
+    events: list[ir.Event] = [ir.TextStart(), *(ir.TextDelta(d) for d in deltas), ir.TextEnd(), END]
     eager = _EagerFilter(max_tokens)
     assert run(max_tokens, events) == [out for e in events for out in eager.feed(e)]
 
