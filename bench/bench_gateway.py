@@ -37,7 +37,7 @@ def _anthropic_body(text: str, stream: bool) -> bytes:
     return orjson.dumps(
         {
             "model": "gpt-5.4",
-            "max_tokens": 1024,
+            "max_tokens": 32000,  # as Claude Code sends it
             "stream": stream,
             "system": SYSTEM,
             "messages": [{"role": "user", "content": text}],
@@ -205,6 +205,7 @@ def main() -> None:
         }
         results.update(asyncio.run(small_latency(urls, args.small)))
         results["log_cost_ms"] = results["added_p50_ms_log_on"] - results["added_p50_ms_log_off"]
+        results["rss_idle_mib"] = rss_mib(gw.pid, "VmRSS")  # served requests, counted nothing
         results["bulk_ratio"] = asyncio.run(
             bulk_ratio(direct, through, args.bulk, args.bulk_repeats)
         )
@@ -223,7 +224,6 @@ def main() -> None:
                 "direct_deltas_per_s": d,
                 "gateway_deltas_per_s": g,
                 "stream_ratio": g / d,
-                "rss_idle_mib": rss_mib(gw.pid, "VmRSS"),
                 "rss_peak_mib": rss_mib(gw.pid, "VmHWM"),
             }
         )
