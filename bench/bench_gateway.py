@@ -1,227 +1,222 @@
-"""Gateway overhead against the fake Codex backend: direct vs through the gateway, one run.
+"""Gateway overhead against a fake Codex backend that answers like the real one, in one run.
 
-Starts the fake backend and the real gateway (`codex2claudecode --headless`) as processes on
-loopback, then measures:
-  * added latency of small non-streaming requests (median and p99 of N sequential requests);
-  * streaming throughput with 32 concurrent streams (text deltas per second, ratio to direct);
-  * the gateway's peak RSS under that load;
-  * time from exec to the first answer of `GET /`.
+Starts `bench/realistic_fake.py` and two real gateways (`codex2claudecode --headless`) as
+processes on loopback: one as shipped (console line and request log on), one with both off
+(`bench/gateway_log_off.py`). Then measures:
+  * time from exec to the first answer of `GET /`;
+  * added latency of small non-streaming 'hello' requests (p50/p99 of N sequential requests,
+    direct and both gateways interleaved), and the log's share of it;
+  * one bulk stream of 2,000 deltas, total time through the gateway over direct;
+  * text deltas per second with 32 concurrent streams (ratio to direct);
+  * the gateway's RSS idle (before any count_tokens) and at its peak under load;
+  * `count_tokens` of a ~1.2 MB Claude Code conversation: first call, then later calls.
 
-Usage: .venv/bin/python bench/bench_gateway.py [--small 300] [--deltas 500] [--rounds 5]
+Usage: .venv/bin/python bench/bench_gateway.py [--small 300] [--bulk 2000] [--deltas 500]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
+import orjson
+
+from bench_setup import bench_home, conversation, free_port, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
-FAKE = """
-import sys, uvicorn
-sys.path.insert(0, {root!r})
-from tests.fakes.codex import FakeCodex, Reply
-from tests.fakes.responses_events import text_answer
-
-def responder(recorded):
-    n = int(recorded.headers.get("x-bench-deltas") or 1)
-    if recorded.body and isinstance(recorded.body, dict):
-        for item in recorded.body.get("input", []):
-            for part in item.get("content") or []:
-                text = part.get("text", "") if isinstance(part, dict) else ""
-                if text.startswith("deltas:"):
-                    n = int(text.split(":")[1])
-    return Reply(events=text_answer(*(["tok "] * n)), chunk_events=16)
-
-uvicorn.run(FakeCodex(responder), host="127.0.0.1", port={port}, log_level="warning",
-            loop="uvloop", http="httptools", access_log=False)
-"""
+SYSTEM = "You are a helpful coding assistant."
 
 
-def _jwt(claims: dict[str, object]) -> str:
-    def enc(obj: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-
-    return f"{enc({'alg': 'none'})}.{enc(claims)}.sig"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _anthropic_body(text: str, stream: bool) -> bytes:
+    return orjson.dumps(
+        {
+            "model": "gpt-5.4",
+            "max_tokens": 32000,  # as Claude Code sends it
+            "stream": stream,
+            "system": SYSTEM,
+            "messages": [{"role": "user", "content": text}],
+        }
+    )
 
 
-async def _wait_up(url: str, timeout: float = 15.0) -> float:
+def _codex_body(text: str) -> bytes:
+    return orjson.dumps(
+        {
+            "model": "gpt-5.4",
+            "instructions": SYSTEM,
+            "input": [
+                {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                }
+            ],
+            "stream": True,
+            "store": False,
+        }
+    )
+
+
+async def _wait_up(url: str, timeout: float = 15.0) -> None:
     start = time.perf_counter()
     async with aiohttp.ClientSession() as session:
         while time.perf_counter() - start < timeout:
             try:
                 async with session.get(url) as r:
                     await r.read()
-                    return time.perf_counter() - start
+                    return
             except aiohttp.ClientError:
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0.002)
     raise RuntimeError(f"{url} did not come up")
 
 
-def _rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def _anthropic_body(deltas: int, stream: bool) -> bytes:
-    return json.dumps(
-        {
-            "model": "gpt-5.4",
-            "max_tokens": 1024,
-            "stream": stream,
-            "messages": [{"role": "user", "content": f"deltas:{deltas}"}],
-        }
-    ).encode()
-
-
-def _codex_body(deltas: int) -> bytes:
-    return json.dumps(
-        {
-            "model": "gpt-5.4",
-            "instructions": "You are a helpful assistant.",
-            "input": [
-                {
-                    "type": "message",
-                    "role": "user",
-                    "content": [{"type": "input_text", "text": f"deltas:{deltas}"}],
-                }
-            ],
-            "stream": True,
-            "store": False,
-        }
-    ).encode()
-
-
-async def _one(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[float, int]:
+async def _one(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[float, int, int]:
+    """(seconds, text deltas seen, bytes received) for one request."""
     start = time.perf_counter()
-    events = 0
-    async with session.post(
-        url,
-        data=body,
-        headers={"content-type": "application/json", "authorization": "Bearer bench"},
-    ) as r:
+    events = size = 0
+    headers = {"content-type": "application/json", "authorization": "Bearer bench"}
+    async with session.post(url, data=body, headers=headers) as r:
         if r.status != 200:
             raise RuntimeError(f"{url}: HTTP {r.status}: {await r.text()}")
         async for chunk in r.content.iter_any():
             events += chunk.count(b'"delta":')
-    return time.perf_counter() - start, events
+            size += len(chunk)
+    return time.perf_counter() - start, events, size
 
 
-async def small_latency(direct: str, gateway: str, n: int) -> dict[str, float]:
-    async with aiohttp.ClientSession() as session:
-        d, g = [], []
-        for _ in range(20):  # warm up both paths
-            await _one(session, direct, _codex_body(1))
-            await _one(session, gateway, _anthropic_body(1, False))
-        for _ in range(n):  # interleaved so drift hits both alike
-            d.append((await _one(session, direct, _codex_body(1)))[0])
-            g.append((await _one(session, gateway, _anthropic_body(1, False)))[0])
-    d.sort()
-    g.sort()
-    return {
-        "direct_p50_ms": statistics.median(d) * 1000,
-        "gateway_p50_ms": statistics.median(g) * 1000,
-        "added_p50_ms": (statistics.median(g) - statistics.median(d)) * 1000,
-        "added_p99_ms": (g[int(n * 0.99) - 1] - d[int(n * 0.99) - 1]) * 1000,
+async def small_latency(urls: dict[str, str], n: int) -> dict[str, float]:
+    bodies = {
+        name: _codex_body("hello") if name == "direct" else _anthropic_body("hello", False)
+        for name in urls
     }
+    times: dict[str, list[float]] = {name: [] for name in urls}
+    async with aiohttp.ClientSession() as session:
+        _, _, size = await _one(session, urls["direct"], bodies["direct"])
+        for _ in range(30):  # warm up every path
+            for name, url in urls.items():
+                await _one(session, url, bodies[name])
+        for _ in range(n):  # interleaved so drift hits every path alike
+            for name, url in urls.items():
+                times[name].append((await _one(session, url, bodies[name]))[0])
+    p50 = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    p99 = {name: sorted(t)[int(n * 0.99) - 1] * 1000 for name, t in times.items()}
+    out = {"direct_answer_bytes": float(size), "direct_p50_ms": p50["direct"]}
+    for name in urls:
+        if name != "direct":
+            out[f"added_p50_ms_{name}"] = p50[name] - p50["direct"]
+            out[f"added_p99_ms_{name}"] = p99[name] - p99["direct"]
+    return out
+
+
+async def bulk_ratio(direct: str, gateway: str, deltas: int, repeats: int) -> float:
+    """Median time of one `deltas`-delta stream through the gateway over the direct median."""
+    d, g = [], []
+    async with aiohttp.ClientSession() as session:
+        await _one(session, gateway, _anthropic_body(f"deltas:{deltas}", True))
+        for _ in range(repeats):
+            d.append((await _one(session, direct, _codex_body(f"deltas:{deltas}")))[0])
+            g.append((await _one(session, gateway, _anthropic_body(f"deltas:{deltas}", True)))[0])
+    return statistics.median(g) / statistics.median(d)
 
 
 async def concurrent_streams(url: str, body: bytes, streams: int, rounds: int) -> float:
     """Text deltas per second received over `rounds` of `streams` concurrent streams."""
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         await asyncio.gather(*(_one(session, url, body) for _ in range(streams)))  # warm up
         total, start = 0, time.perf_counter()
         for _ in range(rounds):
             results = await asyncio.gather(*(_one(session, url, body) for _ in range(streams)))
-            total += sum(events for _, events in results)
+            total += sum(events for _, events, _ in results)
         return total / (time.perf_counter() - start)
+
+
+async def count_tokens(url: str, body: bytes, later: int = 5) -> tuple[float, float]:
+    """(first call ms, median of the `later` calls ms)."""
+    async with aiohttp.ClientSession() as session:
+        times = []
+        for _ in range(1 + later):
+            start = time.perf_counter()
+            async with session.post(
+                url, data=body, headers={"content-type": "application/json"}
+            ) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"count_tokens: HTTP {r.status}: {await r.text()}")
+                await r.read()
+            times.append((time.perf_counter() - start) * 1000)
+    return times[0], statistics.median(times[1:])
+
+
+def _start_gateway(
+    env: dict[str, str], port: int, log_off: bool
+) -> tuple[subprocess.Popen[bytes], float]:
+    """The gateway process and its exec → first `GET /` answer time in seconds."""
+    argv = (
+        [sys.executable, str(ROOT / "bench" / "gateway_log_off.py")]
+        if log_off
+        else [sys.executable, "-m", "codex2claudecode"]
+    )
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [*argv, "--headless", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    asyncio.run(_wait_up(f"http://127.0.0.1:{port}/"))
+    return proc, time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=300)
+    parser.add_argument("--bulk", type=int, default=2000)
+    parser.add_argument("--bulk-repeats", type=int, default=7)
     parser.add_argument("--deltas", type=int, default=500)
     parser.add_argument("--streams", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    fake_port, gw_port = _free_port(), _free_port()
-    home = Path(tempfile.mkdtemp(prefix="c2c-bench-"))
-    (home / "state").mkdir()
-    token = _jwt(
-        {
-            "exp": int(time.time()) + 86400,
-            "https://api.openai.com/auth": {"chatgpt_account_id": "acct-bench"},
-        }
-    )
-    (home / "state" / "auth-codex.json").write_text(
-        json.dumps(
-            {
-                "type": "oauth",
-                "access": token,
-                "refresh": "rt",
-                "expires": (time.time() + 86400) * 1000,
-                "accountId": "acct-bench",
-            }
+    fake_port, on_port, off_port = free_port(), free_port(), free_port()
+    env = bench_home(fake_port)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "realistic_fake.py"), str(fake_port)], env=env
         )
-    )
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "CODEX2CLAUDECODE_HOME": str(home / "state"),
-        "CHATGPT_BASE_URL": f"http://127.0.0.1:{fake_port}",
-        "OPENAI_AUTH_URL": f"http://127.0.0.1:{fake_port}",
-        "CODEX_HOME": str(home / "codex"),
-    }
-    fake = subprocess.Popen(
-        [sys.executable, "-c", FAKE.format(root=str(ROOT), port=fake_port)], cwd=ROOT, env=env
-    )
-    t0 = time.perf_counter()
-    gw = subprocess.Popen(
-        [sys.executable, "-m", "codex2claudecode", "--headless", "--port", str(gw_port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    ]
     try:
-        asyncio.run(_wait_up(f"http://127.0.0.1:{gw_port}/", 15))
-        start_s = time.perf_counter() - t0
-        asyncio.run(_wait_up(f"http://127.0.0.1:{fake_port}/wham/usage", 15))
-        time.sleep(1.5)  # let the tokenizer warm-up finish before measuring
+        asyncio.run(_wait_up(f"http://127.0.0.1:{fake_port}/wham/usage"))
+        gw, start_s = _start_gateway(env, on_port, log_off=False)
+        procs.append(gw)
+        off, _ = _start_gateway(env, off_port, log_off=True)
+        procs.append(off)
         direct = f"http://127.0.0.1:{fake_port}/codex/responses"
-        through = f"http://127.0.0.1:{gw_port}/v1/messages"
+        through = f"http://127.0.0.1:{on_port}/v1/messages"
         results: dict[str, float] = {"start_to_listening_s": start_s}
-        results.update(asyncio.run(small_latency(direct, through, args.small)))
+        urls = {
+            "direct": direct,
+            "log_on": through,
+            "log_off": f"http://127.0.0.1:{off_port}/v1/messages",
+        }
+        results.update(asyncio.run(small_latency(urls, args.small)))
+        results["log_cost_ms"] = results["added_p50_ms_log_on"] - results["added_p50_ms_log_off"]
+        results["rss_idle_mib"] = rss_mib(gw.pid, "VmRSS")  # served requests, counted nothing
+        results["bulk_ratio"] = asyncio.run(
+            bulk_ratio(direct, through, args.bulk, args.bulk_repeats)
+        )
         d = asyncio.run(
-            concurrent_streams(direct, _codex_body(args.deltas), args.streams, args.rounds)
+            concurrent_streams(
+                direct, _codex_body(f"deltas:{args.deltas}"), args.streams, args.rounds
+            )
         )
         g = asyncio.run(
             concurrent_streams(
-                through, _anthropic_body(args.deltas, True), args.streams, args.rounds
+                through, _anthropic_body(f"deltas:{args.deltas}", True), args.streams, args.rounds
             )
         )
         results.update(
@@ -229,16 +224,24 @@ def main() -> None:
                 "direct_deltas_per_s": d,
                 "gateway_deltas_per_s": g,
                 "stream_ratio": g / d,
-                "gateway_peak_rss_mib": _rss_mib(gw.pid),
+                "rss_peak_mib": rss_mib(gw.pid, "VmHWM"),
+            }
+        )
+        first, later = asyncio.run(count_tokens(f"{through}/count_tokens", conversation()))
+        results.update(
+            {
+                "count_tokens_first_ms": first,
+                "count_tokens_later_ms": later,
+                "rss_after_count_mib": rss_mib(gw.pid, "VmRSS"),
             }
         )
         for key, value in results.items():
-            print(f"{key:24} {value:10.3f}")
+            print(f"{key:26} {value:10.3f}")
     finally:
-        gw.terminate()
-        fake.terminate()
-        gw.wait(5)
-        fake.wait(5)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(5)
 
 
 if __name__ == "__main__":

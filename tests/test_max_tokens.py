@@ -157,3 +157,36 @@ async def test_no_limit_is_the_stream_itself() -> None:
     stream = source()
     assert apply_max_tokens_to_batches(stream, None) is stream
     await stream.aclose()
+
+
+def test_deltas_whose_bytes_fit_the_budget_are_never_counted() -> None:
+    counted: list[str] = []
+
+    def count(text: str) -> int:
+        counted.append(text)
+        return count_text(text)
+
+    limit = MaxTokensFilter(12, count=count)
+    for piece in ["Hello", " wörld"]:  # 12 bytes: fits whatever the count
+        assert limit.feed(ir.TextDelta(piece)) == [ir.TextDelta(piece)]
+    assert counted == []
+    # The next delta could reach the budget: every earlier one is counted first, then it.
+    assert limit.feed(ir.TextDelta(" again")) == [ir.TextDelta(" again")]
+    assert counted == ["Hello", " wörld", " again"]
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), max_size=12), st.integers(0, 40))
+def test_lazy_counting_cuts_where_counting_every_delta_does(
+    deltas: list[str], max_tokens: int
+) -> None:
+    events: list[ir.Event] = [ir.TextStart(), *(ir.TextDelta(d) for d in deltas), ir.TextEnd(), END]
+    eager = _EagerFilter(max_tokens)
+    assert run(max_tokens, events) == [out for e in events for out in eager.feed(e)]
+
+
+class _EagerFilter(MaxTokensFilter):
+    """Counts every delta as it comes, as the filter did before issue 10's memory target."""
+
+    def feed(self, event: ir.Event) -> list[ir.Event]:
+        self._uncounted_bytes = self._left + 1  # never take the uncounted path
+        return super().feed(event)

@@ -97,6 +97,11 @@ class NoAccount(GatewayError):
 class UpstreamUnavailable(GatewayError):
     status: ClassVar[int] = 529
 
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the upstream asked us to wait (its `retry-after`), if it said."""
+
 
 class UpstreamFailed(GatewayError):
     status: ClassVar[int] = 502

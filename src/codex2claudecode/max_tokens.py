@@ -5,6 +5,8 @@ step sits between a backend's events and the frontend, next to `stop_sequences`,
 output as it streams (text, thinking text and tool-call arguments, with the o200k tokenizer)
 and ends the stream with `Stop("max_tokens")` once the budget is spent, as the real API does.
 The count is per delta, so it can run a token or two above the upstream's own count, never below.
+A token is at least one byte, so deltas are only counted once their bytes could reach the budget:
+most answers never load the tokenizer's vocabulary (~50 MiB, DESIGN §2).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class MaxTokensFilter:
         self._head = head
         self._open: ir.Event | None = None
         """The start event of the open block, to close it when the cut falls inside it."""
+        self._uncounted: list[str] = []
+        """Deltas passed on without counting: their bytes fit in what was left."""
+        self._uncounted_bytes = 0
         self.cut = False
 
     def feed(self, event: ir.Event) -> list[ir.Event]:
@@ -61,6 +66,18 @@ class MaxTokensFilter:
                 assert_never(event)
 
     def _output(self, event: ir.Event, piece: str) -> list[ir.Event]:
+        size = len(piece) if piece.isascii() else len(piece.encode())
+        if self._uncounted_bytes + size <= self._left:
+            # Fewer tokens than bytes: it fits whatever its count; count it only if needed.
+            self._uncounted.append(piece)
+            self._uncounted_bytes += size
+            return [event]
+        for earlier in self._uncounted:
+            tokens = self._count(earlier)
+            self._left -= tokens
+            self._spent += tokens
+        self._uncounted.clear()
+        self._uncounted_bytes = 0
         tokens = self._count(piece)
         if tokens <= self._left:
             self._left -= tokens

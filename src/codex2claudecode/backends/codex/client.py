@@ -184,7 +184,9 @@ def upstream_error(
     if status == 413:
         return errors.RequestTooLarge(detail or "Request too large")
     if status in (503, 529) or code == "server_is_overloaded":
-        return errors.UpstreamUnavailable(detail or "The ChatGPT backend is overloaded")
+        return errors.UpstreamUnavailable(
+            detail or "The ChatGPT backend is overloaded", retry_after=_retry_after({}, hdrs)
+        )
     message = f"The ChatGPT backend failed with HTTP {status}" + (f": {detail}" if detail else "")
     return errors.GatewayError(message, status=500 if status < 500 else 502)
 

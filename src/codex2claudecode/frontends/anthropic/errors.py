@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import orjson
 
-from codex2claudecode.errors import ContextTooLong, GatewayError, NoAccount, RateLimited
+from codex2claudecode.errors import (
+    ContextTooLong,
+    GatewayError,
+    NoAccount,
+    RateLimited,
+    UpstreamUnavailable,
+)
 
 _TYPE_BY_STATUS: dict[int, str] = {
     400: "invalid_request_error",
@@ -100,6 +106,9 @@ def render_error(
         headers.append((b"retry-after", str(max(exc.retry_after, 0)).encode()))
         if exc.retry_after > RETRY_WITHIN:
             headers += _limit_reached(exc)
+    if isinstance(exc, UpstreamUnavailable) and exc.retry_after is not None:
+        # The upstream's own wait, passed on: the SDKs and Claude Code retry after it.
+        headers.append((b"retry-after", str(max(exc.retry_after, 0)).encode()))
     if isinstance(exc, NoAccount):
         # Both the SDKs and Claude Code obey this header; retrying cannot conjure an account.
         headers.append((b"x-should-retry", b"false"))

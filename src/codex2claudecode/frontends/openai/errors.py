@@ -91,7 +91,7 @@ def render_error(
     """
     body = orjson.dumps({"error": error_object(exc)})
     headers = [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())]
-    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+    if isinstance(exc, RateLimited | UpstreamUnavailable) and exc.retry_after is not None:
         headers.append((b"retry-after", str(max(exc.retry_after, 0)).encode()))
     if isinstance(exc, NoAccount):
         # The OpenAI SDKs obey this header; retrying cannot conjure an account.
