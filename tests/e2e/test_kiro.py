@@ -4,6 +4,7 @@ upstream (binary event-stream frames) and the fake Kiro token endpoints."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -250,17 +251,45 @@ def test_throttling_is_a_429_with_retry_after(
         hi(client)
 
 
-def test_spent_credits_say_which_limit(kiro_env: KiroEnv, client: anthropic.Anthropic) -> None:
-    kiro_env.kiro.script(
-        KiroReply(
-            status=429,
-            body={"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"},
-        )
-    )
+SPENT = KiroReply(
+    status=429, body={"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"}
+)
+
+
+def test_spent_credits_stop_the_client_naming_the_account_and_reset(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    """Issue 11.2: spent credits read like a usage limit: the account, its reset in local
+    time (from getUsageLimits' nextDateReset), and no retries."""
+    reset = int(time.time()) + 3 * 3600
+    kiro_env.kiro.usage["nextDateReset"] = reset
+    kiro_env.kiro.usage["usageBreakdownList"][0]["nextDateReset"] = reset
+    kiro_env.kiro.script(SPENT)
     with pytest.raises(anthropic.RateLimitError) as caught:
         hi(client)
-    assert "monthly" in str(caught.value)
     assert len(kiro_env.kiro.generations()) == 1  # spent credits are not retried
+    headers = caught.value.response.headers
+    assert headers["x-should-retry"] == "false"
+    assert headers["anthropic-ratelimit-unified-status"] == "rejected"
+    assert headers["anthropic-ratelimit-unified-reset"] == str(reset)
+    assert abs(int(headers["retry-after"]) - 3 * 3600) < 60
+    local = time.strftime("%I:%M%p", time.localtime(reset)).lstrip("0").lower()
+    message = caught.value.body["error"]["message"]  # type: ignore[index]
+    assert message == (
+        "The Kiro account kiro@example.com has used up the monthly request (credit) limit "
+        f"· resets {local}"
+    )
+
+
+def test_spent_credits_without_a_known_reset_invent_no_wait(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    kiro_env.kiro.usage_status = 500
+    kiro_env.kiro.script(SPENT)
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        hi(client)
+    assert "retry-after" not in caught.value.response.headers
+    assert "monthly" in str(caught.value)
 
 
 def test_mid_stream_exception_and_corrupt_frame_end_the_stream_with_an_error(

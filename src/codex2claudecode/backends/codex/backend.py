@@ -33,6 +33,7 @@ from codex2claudecode.backends.codex.payload import (
 from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.backends.deadline import StreamLimits, within_limits
+from codex2claudecode.backends.reset_time import reset_time
 from codex2claudecode.tokens import count_text
 
 _DRAIN_TIMEOUT = 0.5
@@ -223,15 +224,6 @@ def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
     exc.tokens = max(counted, CONTEXT_WINDOW + 1)
     if counted <= CONTEXT_WINDOW:
         exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
-
-
-def reset_time(epoch: float, now: float) -> str:
-    """`3:05pm`, or `Jan 5, 3:05pm` a day or more ahead: local time, as Claude Code words it."""
-    moment = time.localtime(epoch)
-    clock = time.strftime("%I:%M%p", moment).lstrip("0").lower()
-    if epoch - now < 20 * 3600:
-        return clock
-    return f"{time.strftime('%b', moment)} {moment.tm_mday}, {clock}"
 
 
 def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:

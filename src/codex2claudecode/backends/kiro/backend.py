@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import secrets
 import string
 import time
@@ -26,6 +27,7 @@ from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.kiro.catalog import ModelCatalog
 from codex2claudecode.backends.kiro.client import KiroRefused, Opened
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
+from codex2claudecode.backends.kiro.failures import Failure
 from codex2claudecode.backends.kiro.lint import lint_payload
 from codex2claudecode.backends.kiro.models import KiroModel, resolve_model
 from codex2claudecode.backends.kiro.payload import KiroPayload, encode_payload
@@ -39,6 +41,7 @@ from codex2claudecode.backends.kiro.web_search import (
     search_query,
     without_web_tools,
 )
+from codex2claudecode.backends.reset_time import reset_time
 from codex2claudecode.config import Config
 
 log = logging.getLogger(__name__)
@@ -122,10 +125,9 @@ class KiroBackend:
                 if failure.cooldown in ("rate", "credits") and isinstance(
                     failure.error, errors.RateLimited
                 ):
-                    self._accounts.refused(
-                        member, failure.error, credits=failure.cooldown == "credits"
-                    )
-                    refusal = failure.error
+                    credits = failure.cooldown == "credits"
+                    refusal = await self._spent(member, failure) if credits else failure.error
+                    self._accounts.refused(member, refusal, credits=credits)
                     continue
                 failure.error.account = member.key
                 raise failure.error from None
@@ -133,7 +135,37 @@ class KiroBackend:
                 exc.account = member.key
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
-        raise self._accounts.exhausted(refusal)
+        exhausted = self._accounts.exhausted(refusal)
+        raise refusal if exhausted is refusal else self._with_reset(exhausted)
+
+    async def _spent(self, member: KiroMember, failure: Failure) -> errors.RateLimited:
+        """Spent credits as the user should read them: which account, and when they come
+        back, in local time (issue 11.2). A reset far off stops Claude Code at once."""
+        name, resets_at = await self._accounts.spent(member)
+        which = failure.limit or "its credits"
+        now = self._clock()
+        if resets_at is None or resets_at <= now:
+            return errors.RateLimited(
+                f"The Kiro account {name} has used up {which}; wait for its reset or switch "
+                "account."
+            )
+        return errors.RateLimited(
+            f"The Kiro account {name} has used up {which} · resets {reset_time(resets_at, now)}",
+            retry_after=math.ceil(resets_at - now),
+            resets_at=float(round(resets_at)),
+        )
+
+    def _with_reset(self, exc: errors.RateLimited) -> errors.RateLimited:
+        """Every account resting: `exc` with the soonest reset, in local time."""
+        if exc.retry_after is None or exc.resets_at is not None:
+            return exc
+        now = self._clock()
+        resets_at = float(round(now + exc.retry_after))
+        return errors.RateLimited(
+            f"{exc.message.rstrip('. ')} · resets {reset_time(resets_at, now)}",
+            retry_after=exc.retry_after,
+            resets_at=resets_at,
+        )
 
     async def _search(
         self, request: ir.Request, query: str, response_id: str
