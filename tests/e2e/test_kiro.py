@@ -184,6 +184,81 @@ def test_native_thinking_passes_kiro_signature(
     assert "additionalModelRequestFields" in kiro_env.generations()[-1]
 
 
+def thinking_frames(text: str, signature: str) -> bytes:
+    return (
+        message_metadata()
+        + reasoning(text)
+        + reasoning(signature=signature)
+        + assistant_text("42")
+        + metadata("END_TURN", usage())
+    )
+
+
+def ask(client: anthropic.Anthropic, messages: Any, **extra: Any) -> anthropic.types.Message:
+    message: anthropic.types.Message = client.messages.create(
+        model="claude-opus-4-8", max_tokens=2000, messages=messages, **extra
+    )
+    return message
+
+
+def test_no_thinking_blocks_unless_thinking_was_asked(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    """Issue 11.3: Kiro may think on its own; the client that did not ask sees only the answer."""
+    kiro_env.kiro.script(KiroReply([thinking_frames("Hidden.", "kiro-sig-1")]))
+    message = ask(client, [{"role": "user", "content": "answer"}])
+    assert [block.type for block in message.content] == ["text"]
+    assert message.content[0].text == "42"  # type: ignore[union-attr]
+
+
+def test_display_omitted_keeps_the_signature_only(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    kiro_env.kiro.script(KiroReply([thinking_frames("Secret steps.", "kiro-sig-1")]))
+    message = ask(
+        client,
+        [{"role": "user", "content": "answer"}],
+        thinking={"type": "enabled", "budget_tokens": 1024, "display": "omitted"},
+    )
+    thinking = message.content[0]
+    assert thinking.type == "thinking"
+    assert (thinking.thinking, thinking.signature) == ("", "kiro-sig-1")
+    assert message.content[1].text == "42"  # type: ignore[union-attr]
+
+
+def test_kiro_signatures_are_replayed_in_later_turns(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    """Issue 11.3: reasoning continuity: the reasoning Kiro signed goes back to it natively;
+    a signature Kiro never issued is left out of the history rather than refused."""
+    thinking: Any = {"type": "enabled", "budget_tokens": 1024}
+    kiro_env.kiro.script(
+        KiroReply([thinking_frames("Let me think.", "kiro-sig-1")]),
+        KiroReply([thinking_frames("Again.", "kiro-sig-2")]),
+    )
+    first = ask(client, [{"role": "user", "content": "answer"}], thinking=thinking)
+    forged = {"type": "thinking", "thinking": "Not Kiro's.", "signature": "forged-sig"}
+    ask(
+        client,
+        [
+            {"role": "user", "content": "answer"},
+            {"role": "assistant", "content": first.content},
+            {"role": "user", "content": "and again"},
+            {"role": "assistant", "content": [forged, {"type": "text", "text": "7"}]},
+            {"role": "user", "content": "once more"},
+        ],
+        thinking=thinking,
+    )
+    history = kiro_env.generations()[-1]["conversationState"]["history"]
+    replies = [
+        turn["assistantResponseMessage"] for turn in history if "assistantResponseMessage" in turn
+    ]
+    assert replies[0]["reasoningContent"] == {
+        "reasoningText": {"text": "Let me think.", "signature": "kiro-sig-1"}
+    }
+    assert "reasoningContent" not in replies[1]
+
+
 def test_a_full_context_window_ends_the_answer_as_anthropic_and_openai_say_it(
     kiro_env: KiroEnv, start: Any
 ) -> None:

@@ -16,7 +16,8 @@ import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
+from functools import partial
 from typing import Final
 
 import orjson
@@ -29,9 +30,10 @@ from codex2claudecode.backends.kiro.client import KiroRefused, Opened
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
 from codex2claudecode.backends.kiro.failures import Failure
 from codex2claudecode.backends.kiro.lint import lint_payload
-from codex2claudecode.backends.kiro.models import KiroModel, resolve_model
+from codex2claudecode.backends.kiro.models import KiroModel, reasoning_shown, resolve_model
 from codex2claudecode.backends.kiro.payload import KiroPayload, encode_payload
 from codex2claudecode.backends.kiro.pool import KiroMember, KiroPool
+from codex2claudecode.backends.kiro.signatures import SignatureMemory
 from codex2claudecode.backends.kiro.size import estimate_input_tokens
 from codex2claudecode.backends.kiro.structured import answer_to_schema
 from codex2claudecode.backends.kiro.web_search import (
@@ -70,6 +72,7 @@ class KiroBackend:
         self._catalog = catalog
         self._count_tokens = count_tokens
         self._clock = clock
+        self._signatures = SignatureMemory()
 
     def count_tokens(self, request: ir.Request) -> int:
         """Input tokens counted locally (Kiro has no counting endpoint, spec §8)."""
@@ -105,9 +108,11 @@ class KiroBackend:
                 request = without_web_tools(request)
             else:
                 searched, request = await self._search(request, query, response_id)
-        payload = self.encode(request, model)
         refusal: errors.RateLimited | None = None
         for member in self._accounts.choose(request.session_key):
+            # Encoded per account: only this account's own signatures may be replayed.
+            issued = self._signatures.issued(member.key, model.id)
+            payload = self.encode(request, model, signatures=issued)
             try:
                 async with member.handle.client.generate(payload.body) as opened:
                     self._accounts.served(member, request.session_key)
@@ -187,8 +192,15 @@ class KiroBackend:
         ]
         return events, answered(request, query, sources)
 
-    def encode(self, request: ir.Request, model: KiroModel) -> KiroPayload:
-        """The linted Kiro body for `request` on `model`."""
+    def encode(
+        self,
+        request: ir.Request,
+        model: KiroModel,
+        *,
+        signatures: Container[str] = frozenset(),
+    ) -> KiroPayload:
+        """The linted Kiro body for `request` on `model`; `signatures` are those Kiro
+        issued to the account that will send it (replayed as native reasoning)."""
         conversation = str(
             uuid.uuid5(_NAMESPACE, request.session_key) if request.session_key else uuid.uuid4()
         )
@@ -199,6 +211,7 @@ class KiroBackend:
             profile_arn=None,  # the client adds the account's real ARN, never an invented one
             size_limit=self._config.kiro_payload_limit,
             overflow="trim" if request.on_overflow == "trim" else "context_error",
+            signatures=signatures,
         )
         linted = lint_payload(payload.body, model=model, size_limit=self._config.kiro_payload_limit)
         for finding in linted.findings:
@@ -235,8 +248,10 @@ class KiroBackend:
             estimated_input_tokens=estimate_input_tokens(payload.size),
             thinking_tags=payload.thinking.style == "tags",
             on_metering=self._accounts.metering(member),
+            reasoning=reasoning_shown(request),
         )
         stream = KiroStreamDecoder(decoder)
+        remember = partial(self._signatures.record, member.key, model.id)
         names = _ClientNames(payload.tool_names, payload.property_keys)
         content = opened.response.content
         chunk = opened.first
@@ -251,9 +266,11 @@ class KiroBackend:
                         decoder.truncated_tool,
                     )
                 if batch:
+                    remember(batch)
                     yield _stamped(batch, member.key)
                 return
             if batch:
+                remember(batch)
                 yield _stamped(batch, member.key)
             if decoder.done:
                 return
