@@ -278,6 +278,56 @@ def test_a_full_context_window_ends_the_answer_as_anthropic_and_openai_say_it(
         assert response.incomplete_details.reason == "max_output_tokens"
 
 
+LONG = ("Hello", " there, this answer", " is much longer than one token.")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_max_tokens_cuts_the_answer_on_kiro(
+    kiro_env: KiroEnv, client: anthropic.Anthropic, stream: bool
+) -> None:
+    """Issue 11.4: Kiro takes no output limit; the gateway stops at `max_tokens` itself."""
+    kiro_env.kiro.script(KiroReply([text_answer(*LONG)], frame_delay=0.01))
+    request: Any = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    if stream:
+        with client.messages.stream(**request) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.create(**request)
+    assert [b.type for b in message.content] == ["text"]
+    assert message.content[0].text == "Hello"  # type: ignore[union-attr]
+    assert (message.stop_reason, message.usage.output_tokens) == ("max_tokens", 1)
+
+
+@pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens", "max_output_tokens"])
+def test_openai_output_limits_cut_the_answer_on_kiro(
+    kiro_env: KiroEnv, start: Any, field: str
+) -> None:
+    kiro_env.kiro.script(KiroReply([text_answer(*LONG)], frame_delay=0.01))
+    with openai.OpenAI(base_url=start() + "/v1", api_key="x", max_retries=0) as sdk:
+        if field == "max_output_tokens":
+            response = sdk.responses.create(
+                model="claude-sonnet-4.5", input="hi", max_output_tokens=1
+            )
+            assert response.output_text == "Hello"
+            assert response.status == "incomplete"
+            assert response.incomplete_details is not None
+            assert response.incomplete_details.reason == "max_output_tokens"
+            assert response.usage is not None and response.usage.output_tokens == 1
+            return
+        chat = sdk.chat.completions.create(
+            model="claude-sonnet-4.5",
+            messages=[{"role": "user", "content": "hi"}],
+            **{field: 1},  # type: ignore[arg-type]
+        )
+    assert chat.choices[0].message.content == "Hello"
+    assert chat.choices[0].finish_reason == "length"
+    assert chat.usage is not None and chat.usage.completion_tokens == 1
+
+
 # ------------------------------------------------------------------------------ failures
 
 

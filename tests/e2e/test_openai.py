@@ -227,3 +227,27 @@ def test_models_in_both_shapes(gateway: str, sdk: openai.OpenAI) -> None:
     assert after["first_id"] != page["first_id"]
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("no-such-model")
+
+
+LONG = ("Hello", " there, this answer", " is much longer than one token.")
+
+
+@pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens", "max_output_tokens"])
+def test_output_limits_cut_the_answer(env: Env, sdk: openai.OpenAI, field: str) -> None:
+    """Issue 11.4: the Codex backend takes no output limit; the gateway stops the answer."""
+    env.fake.script(Reply(events=text_answer(*LONG), delay=0.01))
+    if field == "max_output_tokens":
+        response = sdk.responses.create(model="gpt-5.4", input="hi", max_output_tokens=1)
+        assert response.output_text == "Hello"
+        assert response.status == "incomplete"
+        assert response.incomplete_details is not None
+        assert response.incomplete_details.reason == "max_output_tokens"
+    else:
+        chat = sdk.chat.completions.create(
+            model="gpt-5.4",
+            messages=[{"role": "user", "content": "hi"}],
+            **{field: 1},  # type: ignore[arg-type]
+        )
+        assert chat.choices[0].message.content == "Hello"
+        assert chat.choices[0].finish_reason == "length"
+    assert "max_output_tokens" not in upstream(env)
