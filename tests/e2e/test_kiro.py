@@ -318,10 +318,11 @@ def test_openai_output_limits_cut_the_answer_on_kiro(
             assert response.incomplete_details.reason == "max_output_tokens"
             assert response.usage is not None and response.usage.output_tokens == 1
             return
+        limit: dict[str, Any] = {field: 1}
         chat = sdk.chat.completions.create(
             model="claude-sonnet-4.5",
             messages=[{"role": "user", "content": "hi"}],
-            **{field: 1},  # type: ignore[arg-type]
+            **limit,
         )
     assert chat.choices[0].message.content == "Hello"
     assert chat.choices[0].finish_reason == "length"

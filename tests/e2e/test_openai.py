@@ -243,10 +243,11 @@ def test_output_limits_cut_the_answer(env: Env, sdk: openai.OpenAI, field: str) 
         assert response.incomplete_details is not None
         assert response.incomplete_details.reason == "max_output_tokens"
     else:
+        limit: dict[str, Any] = {field: 1}
         chat = sdk.chat.completions.create(
             model="gpt-5.4",
             messages=[{"role": "user", "content": "hi"}],
-            **{field: 1},  # type: ignore[arg-type]
+            **limit,
         )
         assert chat.choices[0].message.content == "Hello"
         assert chat.choices[0].finish_reason == "length"
