@@ -362,6 +362,45 @@ def test_over_the_size_limit_claude_code_gets_the_compaction_error(
     assert kiro_env.kiro.generations() == []
 
 
+OVERFLOWS = [
+    KiroReply(status=400, body={"message": "x", "reason": "PROMPT_TOO_LONG"}),
+    KiroReply(
+        status=400,
+        body={"message": "Input is too long.", "reason": "CONTENT_LENGTH_EXCEEDS_THRESHOLD"},
+    ),
+    KiroReply([message_metadata() + metadata("MODEL_CONTEXT_WINDOW_EXCEEDED", usage())]),
+]
+
+
+@pytest.mark.parametrize("reply", OVERFLOWS, ids=["PROMPT_TOO_LONG", "input", "stop"])
+@pytest.mark.parametrize("words", [2000, 1])
+def test_overflow_numbers_are_counted_not_invented(
+    kiro_env: KiroEnv, start: Any, reply: KiroReply, words: int
+) -> None:
+    """Issue 11.5: Kiro gives no numbers; the gateway's own count, said as 'about', raised
+    above the window only when below it (so Claude Code still compacts)."""
+    kiro_env.kiro.models[0]["tokenLimits"]["maxInputTokens"] = 1000
+    kiro_env.kiro.script(reply)
+    url = start()
+    request: Any = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": "word " * words}],
+    }
+    with (
+        anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as sdk,
+        pytest.raises(anthropic.BadRequestError) as caught,
+    ):
+        sdk.messages.create(**request)
+    counted = httpx.post(url + "/v1/messages/count_tokens", json=request).json()["input_tokens"]
+    message = caught.value.body["error"]["message"]  # type: ignore[index]
+    if counted > 1000:
+        assert message == f"prompt is too long: about {counted} tokens > 1000 maximum"
+    else:
+        assert message.startswith("prompt is too long: about 1001 tokens > 1000 maximum (")
+        assert message.endswith(f"; the gateway counts about {counted} tokens)")
+
+
 def test_throttling_is_a_429_with_retry_after(
     kiro_env: KiroEnv, client: anthropic.Anthropic
 ) -> None:

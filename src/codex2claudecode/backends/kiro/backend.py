@@ -135,7 +135,13 @@ class KiroBackend:
                     self._accounts.refused(member, refusal, credits=credits)
                     continue
                 failure.error.account = member.key
+                if isinstance(failure.error, errors.ContextTooLong):
+                    self._count_overflow(failure.error, request, model)
                 raise failure.error from None
+            except errors.ContextTooLong as exc:
+                exc.account = member.key
+                self._count_overflow(exc, request, model)
+                raise
             except errors.GatewayError as exc:
                 exc.account = member.key
                 raise
@@ -171,6 +177,25 @@ class KiroBackend:
             retry_after=exc.retry_after,
             resets_at=resets_at,
         )
+
+    def _count_overflow(
+        self, exc: errors.ContextTooLong, request: ir.Request, model: KiroModel
+    ) -> None:
+        """Our own numbers for an overflow Kiro gave none for (issue 11.5).
+
+        Claude Code reads "N tokens > M maximum" to decide how much to compact, so N must
+        exceed M: a local count below the window (Kiro counts differently, or trims less) is
+        raised to just above it, and the real count is said too.
+        """
+        if exc.tokens is not None:
+            return
+        window = exc.limit or model.max_input_tokens
+        counted = self.count_tokens(request)
+        exc.limit = window
+        exc.approximate = True
+        exc.tokens = max(counted, window + 1)
+        if counted <= window:
+            exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
 
     async def _search(
         self, request: ir.Request, query: str, response_id: str
