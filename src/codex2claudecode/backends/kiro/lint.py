@@ -252,6 +252,8 @@ def _too_long(payload: Json | None, model: KiroModel | None, detail: str) -> err
             f"the history has {entries} entries and Kiro caps it at {HISTORY_CAP} when the "
             "User-Agent carries no KiroIDE version >= 0.6.0 (R58). "
         )
+    elif window is not None:
+        cause = f"the conversation exceeds the model's {window}-token window (R57). "
     else:
         cause = ""
     return errors.ContextTooLong(
