@@ -25,6 +25,7 @@ from codex2claudecode.backends.codex.models import (
     DEFAULT_TIER_MODELS,
     resolve_model,
 )
+from codex2claudecode.backends.codex.passthrough import passthrough_body
 from codex2claudecode.backends.codex.payload import (
     DEFAULT_INSTRUCTIONS,
     encode_payload,
@@ -99,10 +100,30 @@ class CodexBackend:
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
         """The answer to `request`, as batches of events, within the stream limits."""
-        return within_limits(self._generate(request), self._limits, upstream=_UPSTREAM)
-
-    async def _generate(self, request: ir.Request) -> ir.EventBatches:
         body = self.encode(request)
+        return within_limits(self._generate(request, body), self._limits, upstream=_UPSTREAM)
+
+    def passthrough_responses(
+        self, body: Mapping[str, object], request: ir.Request
+    ) -> ir.EventBatches:
+        """A Responses client's own `body` sent nearly as is (issue 7); `request` is the same
+        body parsed, for what the gateway still does itself (thinking shown, overflow count)."""
+        model = resolve_model(
+            request.model,
+            effort=request.effort,
+            thinking=_thinking_asked(request),
+            tier_models=self._tier_models,
+        )
+        upstream = passthrough_body(
+            body,
+            model=model,
+            session_key=request.session_key,
+            service_tier=self._service_tier(),
+        )
+        raw = orjson.dumps(upstream)
+        return within_limits(self._generate(request, raw), self._limits, upstream=_UPSTREAM)
+
+    async def _generate(self, request: ir.Request, body: bytes) -> ir.EventBatches:
         session = request.session_key
         refusal: errors.RateLimited | None = None
         for member in self._accounts.choose(session):

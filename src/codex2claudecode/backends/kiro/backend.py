@@ -95,6 +95,12 @@ class KiroBackend:
             return answer_to_schema(request, self._limited)
         return self._limited(request)
 
+    def passthrough_responses(
+        self, body: Mapping[str, object], request: ir.Request
+    ) -> ir.EventBatches | None:
+        """None: Kiro does not speak Responses, so such requests are translated."""
+        return None
+
     def _limited(self, request: ir.Request) -> ir.EventBatches:
         return within_limits(self._generate(request), self._limits, upstream="Kiro")
 
