@@ -72,7 +72,12 @@ def build_gateway(config: Config) -> Gateway:
     )
 
     estimate, ping = tokens.estimate_request_tokens, config.ping_interval
-    responses = ResponsesRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
+    responses = ResponsesRoutes(
+        router.generate,
+        estimate_tokens=estimate,
+        ping_interval=ping,
+        passthrough=router.passthrough_responses,
+    )
     chat = ChatRoutes(router.generate, estimate_tokens=estimate, ping_interval=ping)
 
     def health() -> dict[str, object]:

@@ -7,6 +7,8 @@ running streams finish on the backend they started on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from codex2claudecode import ir
 from codex2claudecode.backends.base import (
     AccountLimits,
@@ -29,12 +31,16 @@ class Router:
         return self.providers.active
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
-        # Neither upstream honours stop sequences or max_tokens as the client asks: the
-        # gateway cuts the answer itself.
-        stopped = apply_stop_sequences_to_batches(
-            self.providers.active.generate(request), request.stop_sequences
-        )
-        return apply_max_tokens_to_batches(stopped, request.max_tokens)
+        return _limited(self.providers.active.generate(request), request)
+
+    def passthrough_responses(
+        self, request: ir.Request, body: Mapping[str, object]
+    ) -> ir.EventBatches:
+        """A Responses client's own `body` through the provider's near-passthrough path if it
+        has one (Codex), else translated from `request` (Kiro)."""
+        backend = self.providers.active
+        batches = backend.passthrough_responses(body, request)
+        return _limited(backend.generate(request) if batches is None else batches, request)
 
     def count_tokens(self, request: ir.Request) -> int:
         return self.providers.active.count_tokens(request)
@@ -50,3 +56,10 @@ class Router:
 
     async def limits(self) -> list[AccountLimits]:
         return await self.providers.active.limits()
+
+
+def _limited(batches: ir.EventBatches, request: ir.Request) -> ir.EventBatches:
+    # Neither upstream honours stop sequences or max_tokens as the client asks: the gateway
+    # cuts the answer itself.
+    stopped = apply_stop_sequences_to_batches(batches, request.stop_sequences)
+    return apply_max_tokens_to_batches(stopped, request.max_tokens)

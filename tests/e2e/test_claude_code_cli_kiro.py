@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from tests.e2e.claude_cli import (
     running_claude,
 )
 from tests.e2e.conftest import KiroEnv
+from tests.fakes.kiro import KiroReply
 from tests.fakes.kiro_model import KiroModel, ToolCall
 
 
@@ -192,3 +194,19 @@ def test_over_the_size_limit_claude_code_compacts_and_succeeds(
 
 def model_summary_asked(body: dict[str, Any]) -> bool:
     return "<summary> block" in json.dumps(body["messages"][-1])
+
+
+def test_spent_credits_stop_at_once(claude: Claude, kiro_env: KiroEnv) -> None:
+    """Issue 11.2: no retries for minutes; the account and its reset, right away."""
+    reset = int(time.time()) + 5 * 3600
+    kiro_env.kiro.usage["usageBreakdownList"][0]["nextDateReset"] = reset
+    kiro_env.kiro.responder = lambda request: KiroReply(
+        status=429,
+        body={"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"},
+    )
+    done = claude.run("-p", "say hello")
+    assert done.returncode == 1
+    assert [e.status for e in claude.messages] == [429]
+    assert len(kiro_env.kiro.generations()) == 1
+    assert "The Kiro account kiro@example.com has used up" in done.stdout
+    assert " · resets " in done.stdout

@@ -4,6 +4,7 @@ upstream (binary event-stream frames) and the fake Kiro token endpoints."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -183,6 +184,81 @@ def test_native_thinking_passes_kiro_signature(
     assert "additionalModelRequestFields" in kiro_env.generations()[-1]
 
 
+def thinking_frames(text: str, signature: str) -> bytes:
+    return (
+        message_metadata()
+        + reasoning(text)
+        + reasoning(signature=signature)
+        + assistant_text("42")
+        + metadata("END_TURN", usage())
+    )
+
+
+def ask(client: anthropic.Anthropic, messages: Any, **extra: Any) -> anthropic.types.Message:
+    message: anthropic.types.Message = client.messages.create(
+        model="claude-opus-4-8", max_tokens=2000, messages=messages, **extra
+    )
+    return message
+
+
+def test_no_thinking_blocks_unless_thinking_was_asked(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    """Issue 11.3: Kiro may think on its own; the client that did not ask sees only the answer."""
+    kiro_env.kiro.script(KiroReply([thinking_frames("Hidden.", "kiro-sig-1")]))
+    message = ask(client, [{"role": "user", "content": "answer"}])
+    assert [block.type for block in message.content] == ["text"]
+    assert message.content[0].text == "42"  # type: ignore[union-attr]
+
+
+def test_display_omitted_keeps_the_signature_only(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    kiro_env.kiro.script(KiroReply([thinking_frames("Secret steps.", "kiro-sig-1")]))
+    message = ask(
+        client,
+        [{"role": "user", "content": "answer"}],
+        thinking={"type": "enabled", "budget_tokens": 1024, "display": "omitted"},
+    )
+    thinking = message.content[0]
+    assert thinking.type == "thinking"
+    assert (thinking.thinking, thinking.signature) == ("", "kiro-sig-1")
+    assert message.content[1].text == "42"  # type: ignore[union-attr]
+
+
+def test_kiro_signatures_are_replayed_in_later_turns(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    """Issue 11.3: reasoning continuity: the reasoning Kiro signed goes back to it natively;
+    a signature Kiro never issued is left out of the history rather than refused."""
+    thinking: Any = {"type": "enabled", "budget_tokens": 1024}
+    kiro_env.kiro.script(
+        KiroReply([thinking_frames("Let me think.", "kiro-sig-1")]),
+        KiroReply([thinking_frames("Again.", "kiro-sig-2")]),
+    )
+    first = ask(client, [{"role": "user", "content": "answer"}], thinking=thinking)
+    forged = {"type": "thinking", "thinking": "Not Kiro's.", "signature": "forged-sig"}
+    ask(
+        client,
+        [
+            {"role": "user", "content": "answer"},
+            {"role": "assistant", "content": first.content},
+            {"role": "user", "content": "and again"},
+            {"role": "assistant", "content": [forged, {"type": "text", "text": "7"}]},
+            {"role": "user", "content": "once more"},
+        ],
+        thinking=thinking,
+    )
+    history = kiro_env.generations()[-1]["conversationState"]["history"]
+    replies = [
+        turn["assistantResponseMessage"] for turn in history if "assistantResponseMessage" in turn
+    ]
+    assert replies[0]["reasoningContent"] == {
+        "reasoningText": {"text": "Let me think.", "signature": "kiro-sig-1"}
+    }
+    assert "reasoningContent" not in replies[1]
+
+
 def test_a_full_context_window_ends_the_answer_as_anthropic_and_openai_say_it(
     kiro_env: KiroEnv, start: Any
 ) -> None:
@@ -200,6 +276,57 @@ def test_a_full_context_window_ends_the_answer_as_anthropic_and_openai_say_it(
         assert response.status == "incomplete"
         assert response.incomplete_details is not None
         assert response.incomplete_details.reason == "max_output_tokens"
+
+
+LONG = ("Hello", " there, this answer", " is much longer than one token.")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_max_tokens_cuts_the_answer_on_kiro(
+    kiro_env: KiroEnv, client: anthropic.Anthropic, stream: bool
+) -> None:
+    """Issue 11.4: Kiro takes no output limit; the gateway stops at `max_tokens` itself."""
+    kiro_env.kiro.script(KiroReply([text_answer(*LONG)], frame_delay=0.01))
+    request: Any = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    if stream:
+        with client.messages.stream(**request) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.create(**request)
+    assert [b.type for b in message.content] == ["text"]
+    assert message.content[0].text == "Hello"  # type: ignore[union-attr]
+    assert (message.stop_reason, message.usage.output_tokens) == ("max_tokens", 1)
+
+
+@pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens", "max_output_tokens"])
+def test_openai_output_limits_cut_the_answer_on_kiro(
+    kiro_env: KiroEnv, start: Any, field: str
+) -> None:
+    kiro_env.kiro.script(KiroReply([text_answer(*LONG)], frame_delay=0.01))
+    with openai.OpenAI(base_url=start() + "/v1", api_key="x", max_retries=0) as sdk:
+        if field == "max_output_tokens":
+            response = sdk.responses.create(
+                model="claude-sonnet-4.5", input="hi", max_output_tokens=1
+            )
+            assert response.output_text == "Hello"
+            assert response.status == "incomplete"
+            assert response.incomplete_details is not None
+            assert response.incomplete_details.reason == "max_output_tokens"
+            assert response.usage is not None and response.usage.output_tokens == 1
+            return
+        limit: dict[str, Any] = {field: 1}
+        chat = sdk.chat.completions.create(
+            model="claude-sonnet-4.5",
+            messages=[{"role": "user", "content": "hi"}],
+            **limit,
+        )
+    assert chat.choices[0].message.content == "Hello"
+    assert chat.choices[0].finish_reason == "length"
+    assert chat.usage is not None and chat.usage.completion_tokens == 1
 
 
 # ------------------------------------------------------------------------------ failures
@@ -235,6 +362,45 @@ def test_over_the_size_limit_claude_code_gets_the_compaction_error(
     assert kiro_env.kiro.generations() == []
 
 
+OVERFLOWS = [
+    KiroReply(status=400, body={"message": "x", "reason": "PROMPT_TOO_LONG"}),
+    KiroReply(
+        status=400,
+        body={"message": "Input is too long.", "reason": "CONTENT_LENGTH_EXCEEDS_THRESHOLD"},
+    ),
+    KiroReply([message_metadata() + metadata("MODEL_CONTEXT_WINDOW_EXCEEDED", usage())]),
+]
+
+
+@pytest.mark.parametrize("reply", OVERFLOWS, ids=["PROMPT_TOO_LONG", "input", "stop"])
+@pytest.mark.parametrize("words", [2000, 1])
+def test_overflow_numbers_are_counted_not_invented(
+    kiro_env: KiroEnv, start: Any, reply: KiroReply, words: int
+) -> None:
+    """Issue 11.5: Kiro gives no numbers; the gateway's own count, said as 'about', raised
+    above the window only when below it (so Claude Code still compacts)."""
+    kiro_env.kiro.models[0]["tokenLimits"]["maxInputTokens"] = 1000
+    kiro_env.kiro.script(reply)
+    url = start()
+    request: Any = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": "word " * words}],
+    }
+    with (
+        anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as sdk,
+        pytest.raises(anthropic.BadRequestError) as caught,
+    ):
+        sdk.messages.create(**request)
+    counted = httpx.post(url + "/v1/messages/count_tokens", json=request).json()["input_tokens"]
+    message = caught.value.body["error"]["message"]  # type: ignore[index]
+    if counted > 1000:
+        assert message == f"prompt is too long: about {counted} tokens > 1000 maximum"
+    else:
+        assert message.startswith("prompt is too long: about 1001 tokens > 1000 maximum (")
+        assert message.endswith(f"; the gateway counts about {counted} tokens)")
+
+
 def test_throttling_is_a_429_with_retry_after(
     kiro_env: KiroEnv, client: anthropic.Anthropic
 ) -> None:
@@ -250,17 +416,45 @@ def test_throttling_is_a_429_with_retry_after(
         hi(client)
 
 
-def test_spent_credits_say_which_limit(kiro_env: KiroEnv, client: anthropic.Anthropic) -> None:
-    kiro_env.kiro.script(
-        KiroReply(
-            status=429,
-            body={"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"},
-        )
-    )
+SPENT = KiroReply(
+    status=429, body={"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"}
+)
+
+
+def test_spent_credits_stop_the_client_naming_the_account_and_reset(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    """Issue 11.2: spent credits read like a usage limit: the account, its reset in local
+    time (from getUsageLimits' nextDateReset), and no retries."""
+    reset = int(time.time()) + 3 * 3600
+    kiro_env.kiro.usage["nextDateReset"] = reset
+    kiro_env.kiro.usage["usageBreakdownList"][0]["nextDateReset"] = reset
+    kiro_env.kiro.script(SPENT)
     with pytest.raises(anthropic.RateLimitError) as caught:
         hi(client)
-    assert "monthly" in str(caught.value)
     assert len(kiro_env.kiro.generations()) == 1  # spent credits are not retried
+    headers = caught.value.response.headers
+    assert headers["x-should-retry"] == "false"
+    assert headers["anthropic-ratelimit-unified-status"] == "rejected"
+    assert headers["anthropic-ratelimit-unified-reset"] == str(reset)
+    assert abs(int(headers["retry-after"]) - 3 * 3600) < 60
+    local = time.strftime("%I:%M%p", time.localtime(reset)).lstrip("0").lower()
+    message = caught.value.body["error"]["message"]  # type: ignore[index]
+    assert message == (
+        "The Kiro account kiro@example.com has used up the monthly request (credit) limit "
+        f"· resets {local}"
+    )
+
+
+def test_spent_credits_without_a_known_reset_invent_no_wait(
+    kiro_env: KiroEnv, client: anthropic.Anthropic
+) -> None:
+    kiro_env.kiro.usage_status = 500
+    kiro_env.kiro.script(SPENT)
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        hi(client)
+    assert "retry-after" not in caught.value.response.headers
+    assert "monthly" in str(caught.value)
 
 
 def test_mid_stream_exception_and_corrupt_frame_end_the_stream_with_an_error(

@@ -227,3 +227,68 @@ def test_models_in_both_shapes(gateway: str, sdk: openai.OpenAI) -> None:
     assert after["first_id"] != page["first_id"]
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("no-such-model")
+
+
+LONG = ("Hello", " there, this answer", " is much longer than one token.")
+
+
+@pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens", "max_output_tokens"])
+def test_output_limits_cut_the_answer(env: Env, sdk: openai.OpenAI, field: str) -> None:
+    """Issue 11.4: the Codex backend takes no output limit; the gateway stops the answer."""
+    env.fake.script(Reply(events=text_answer(*LONG), delay=0.01))
+    if field == "max_output_tokens":
+        response = sdk.responses.create(model="gpt-5.4", input="hi", max_output_tokens=1)
+        assert response.output_text == "Hello"
+        assert response.status == "incomplete"
+        assert response.incomplete_details is not None
+        assert response.incomplete_details.reason == "max_output_tokens"
+    else:
+        limit: dict[str, Any] = {field: 1}
+        chat = sdk.chat.completions.create(
+            model="gpt-5.4",
+            messages=[{"role": "user", "content": "hi"}],
+            **limit,
+        )
+        assert chat.choices[0].message.content == "Hello"
+        assert chat.choices[0].finish_reason == "length"
+    assert "max_output_tokens" not in upstream(env)
+
+
+def test_responses_go_upstream_nearly_as_sent(env: Env, sdk: openai.OpenAI) -> None:
+    """Issue 7: in Codex mode the client's own Responses body goes upstream: accepted fields
+    kept (namespace tools, include, text.verbosity, prompt_cache_key), rejected ones dropped,
+    stream and store forced, the model suffix applied; the answer is still the gateway's."""
+    namespace: Any = {
+        "type": "namespace",
+        "name": "mcp__files",
+        "description": "File tools",
+        "tools": [{**WEATHER, "name": "read"}],
+    }
+    env.fake.script(Reply(events=text_answer("Hello", " there")))
+    response = sdk.responses.create(
+        model="gpt-5.4_high",
+        input=[{"role": "user", "content": "hi"}],
+        instructions="Be brief.",
+        tools=[WEATHER, namespace],
+        include=["reasoning.encrypted_content"],
+        text={"verbosity": "low"},
+        prompt_cache_key="cache-key-1",
+        temperature=0.2,
+        max_output_tokens=1,
+        store=True,
+        stream=False,
+        extra_body={"client_metadata": {"turn_id": "t1"}, "top_k": 3},
+    )
+    assert response.output_text == "Hello"  # the gateway still enforces max_output_tokens
+    assert response.status == "incomplete"
+    body = upstream(env)
+    assert body["model"] == "gpt-5.4" and body["reasoning"]["effort"] == "high"
+    assert body["prompt_cache_key"] == "cache-key-1"
+    assert body["include"] == ["reasoning.encrypted_content"]
+    assert body["text"] == {"verbosity": "low"}
+    assert body["tools"] == [WEATHER, namespace]
+    assert body["client_metadata"] == {"turn_id": "t1"}
+    assert body["instructions"] == "Be brief."
+    assert (body["stream"], body["store"]) == (True, False)
+    for dropped in ("temperature", "max_output_tokens", "top_k"):
+        assert dropped not in body

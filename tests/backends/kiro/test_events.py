@@ -247,6 +247,26 @@ def test_native_reasoning_passes_kiros_signature_through() -> None:
     ]
 
 
+def test_reasoning_omitted_keeps_only_the_signature() -> None:
+    body = reasoning("secret") + reasoning(signature="kiro-sig-abc") + assistant_text("A.")
+    assert decode(body, reasoning="omitted")[:5] == [
+        STARTED,
+        ir.ThinkingStart(),
+        ir.ThinkingEnd(signature="kiro-sig-abc"),
+        ir.TextStart(),
+        ir.TextDelta("A."),
+    ]
+
+
+def test_reasoning_unasked_is_not_shown_native_or_tagged() -> None:
+    body = reasoning("secret") + reasoning(signature="s") + reasoning(redacted="r")
+    events = decode(body + assistant_text("A."), reasoning="off")
+    assert events[:3] == [STARTED, ir.TextStart(), ir.TextDelta("A.")]
+    tagged = decode(assistant_text(ANSWER), reasoning="off", thinking_tags=True)
+    assert not any(isinstance(e, ir.ThinkingStart) for e in tagged)
+    assert text_of(tagged) == "ok"
+
+
 def test_redacted_reasoning_is_a_whole_block() -> None:
     events = decode(reasoning(redacted="opaque==") + assistant_text("ok"))
     assert events[:3] == [STARTED, ir.RedactedThinking(data="opaque=="), ir.TextStart()]

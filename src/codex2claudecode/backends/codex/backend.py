@@ -25,6 +25,7 @@ from codex2claudecode.backends.codex.models import (
     DEFAULT_TIER_MODELS,
     resolve_model,
 )
+from codex2claudecode.backends.codex.passthrough import passthrough_body
 from codex2claudecode.backends.codex.payload import (
     DEFAULT_INSTRUCTIONS,
     encode_payload,
@@ -33,6 +34,7 @@ from codex2claudecode.backends.codex.payload import (
 from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, CodexPool
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.backends.deadline import StreamLimits, within_limits
+from codex2claudecode.backends.reset_time import reset_time
 from codex2claudecode.tokens import count_text
 
 _DRAIN_TIMEOUT = 0.5
@@ -98,10 +100,30 @@ class CodexBackend:
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
         """The answer to `request`, as batches of events, within the stream limits."""
-        return within_limits(self._generate(request), self._limits, upstream=_UPSTREAM)
-
-    async def _generate(self, request: ir.Request) -> ir.EventBatches:
         body = self.encode(request)
+        return within_limits(self._generate(request, body), self._limits, upstream=_UPSTREAM)
+
+    def passthrough_responses(
+        self, body: Mapping[str, object], request: ir.Request
+    ) -> ir.EventBatches:
+        """A Responses client's own `body` sent nearly as is (issue 7); `request` is the same
+        body parsed, for what the gateway still does itself (thinking shown, overflow count)."""
+        model = resolve_model(
+            request.model,
+            effort=request.effort,
+            thinking=_thinking_asked(request),
+            tier_models=self._tier_models,
+        )
+        upstream = passthrough_body(
+            body,
+            model=model,
+            session_key=request.session_key,
+            service_tier=self._service_tier(),
+        )
+        raw = orjson.dumps(upstream)
+        return within_limits(self._generate(request, raw), self._limits, upstream=_UPSTREAM)
+
+    async def _generate(self, request: ir.Request, body: bytes) -> ir.EventBatches:
         session = request.session_key
         refusal: errors.RateLimited | None = None
         for member in self._accounts.choose(session):
@@ -223,15 +245,6 @@ def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
     exc.tokens = max(counted, CONTEXT_WINDOW + 1)
     if counted <= CONTEXT_WINDOW:
         exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
-
-
-def reset_time(epoch: float, now: float) -> str:
-    """`3:05pm`, or `Jan 5, 3:05pm` a day or more ahead: local time, as Claude Code words it."""
-    moment = time.localtime(epoch)
-    clock = time.strftime("%I:%M%p", moment).lstrip("0").lower()
-    if epoch - now < 20 * 3600:
-        return clock
-    return f"{time.strftime('%b', moment)} {moment.tm_mday}, {clock}"
 
 
 def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:

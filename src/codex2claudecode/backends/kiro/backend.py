@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
+from functools import partial
 from typing import Final
 
 import orjson
@@ -26,10 +28,12 @@ from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.kiro.catalog import ModelCatalog
 from codex2claudecode.backends.kiro.client import KiroRefused, Opened
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
+from codex2claudecode.backends.kiro.failures import Failure
 from codex2claudecode.backends.kiro.lint import lint_payload
-from codex2claudecode.backends.kiro.models import KiroModel, resolve_model
+from codex2claudecode.backends.kiro.models import KiroModel, reasoning_shown, resolve_model
 from codex2claudecode.backends.kiro.payload import KiroPayload, encode_payload
 from codex2claudecode.backends.kiro.pool import KiroMember, KiroPool
+from codex2claudecode.backends.kiro.signatures import SignatureMemory
 from codex2claudecode.backends.kiro.size import estimate_input_tokens
 from codex2claudecode.backends.kiro.structured import answer_to_schema
 from codex2claudecode.backends.kiro.web_search import (
@@ -39,6 +43,7 @@ from codex2claudecode.backends.kiro.web_search import (
     search_query,
     without_web_tools,
 )
+from codex2claudecode.backends.reset_time import reset_time
 from codex2claudecode.config import Config
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,7 @@ class KiroBackend:
         self._catalog = catalog
         self._count_tokens = count_tokens
         self._clock = clock
+        self._signatures = SignatureMemory()
 
     def count_tokens(self, request: ir.Request) -> int:
         """Input tokens counted locally (Kiro has no counting endpoint, spec §8)."""
@@ -89,6 +95,12 @@ class KiroBackend:
             return answer_to_schema(request, self._limited)
         return self._limited(request)
 
+    def passthrough_responses(
+        self, body: Mapping[str, object], request: ir.Request
+    ) -> ir.EventBatches | None:
+        """None: Kiro does not speak Responses, so such requests are translated."""
+        return None
+
     def _limited(self, request: ir.Request) -> ir.EventBatches:
         return within_limits(self._generate(request), self._limits, upstream="Kiro")
 
@@ -102,9 +114,11 @@ class KiroBackend:
                 request = without_web_tools(request)
             else:
                 searched, request = await self._search(request, query, response_id)
-        payload = self.encode(request, model)
         refusal: errors.RateLimited | None = None
         for member in self._accounts.choose(request.session_key):
+            # Encoded per account: only this account's own signatures may be replayed.
+            issued = self._signatures.issued(member.key, model.id)
+            payload = self.encode(request, model, signatures=issued)
             try:
                 async with member.handle.client.generate(payload.body) as opened:
                     self._accounts.served(member, request.session_key)
@@ -122,18 +136,72 @@ class KiroBackend:
                 if failure.cooldown in ("rate", "credits") and isinstance(
                     failure.error, errors.RateLimited
                 ):
-                    self._accounts.refused(
-                        member, failure.error, credits=failure.cooldown == "credits"
-                    )
-                    refusal = failure.error
+                    credits = failure.cooldown == "credits"
+                    refusal = await self._spent(member, failure) if credits else failure.error
+                    self._accounts.refused(member, refusal, credits=credits)
                     continue
                 failure.error.account = member.key
+                if isinstance(failure.error, errors.ContextTooLong):
+                    self._count_overflow(failure.error, request, model)
                 raise failure.error from None
+            except errors.ContextTooLong as exc:
+                exc.account = member.key
+                self._count_overflow(exc, request, model)
+                raise
             except errors.GatewayError as exc:
                 exc.account = member.key
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
-        raise self._accounts.exhausted(refusal)
+        exhausted = self._accounts.exhausted(refusal)
+        raise refusal if exhausted is refusal else self._with_reset(exhausted)
+
+    async def _spent(self, member: KiroMember, failure: Failure) -> errors.RateLimited:
+        """Spent credits as the user should read them: which account, and when they come
+        back, in local time (issue 11.2). A reset far off stops Claude Code at once."""
+        name, resets_at = await self._accounts.spent(member)
+        which = failure.limit or "its credits"
+        now = self._clock()
+        if resets_at is None or resets_at <= now:
+            return errors.RateLimited(
+                f"The Kiro account {name} has used up {which}; wait for its reset or switch "
+                "account."
+            )
+        return errors.RateLimited(
+            f"The Kiro account {name} has used up {which} · resets {reset_time(resets_at, now)}",
+            retry_after=math.ceil(resets_at - now),
+            resets_at=float(round(resets_at)),
+        )
+
+    def _with_reset(self, exc: errors.RateLimited) -> errors.RateLimited:
+        """Every account resting: `exc` with the soonest reset, in local time."""
+        if exc.retry_after is None or exc.resets_at is not None:
+            return exc
+        now = self._clock()
+        resets_at = float(round(now + exc.retry_after))
+        return errors.RateLimited(
+            f"{exc.message.rstrip('. ')} · resets {reset_time(resets_at, now)}",
+            retry_after=exc.retry_after,
+            resets_at=resets_at,
+        )
+
+    def _count_overflow(
+        self, exc: errors.ContextTooLong, request: ir.Request, model: KiroModel
+    ) -> None:
+        """Our own numbers for an overflow Kiro gave none for (issue 11.5).
+
+        Claude Code reads "N tokens > M maximum" to decide how much to compact, so N must
+        exceed M: a local count below the window (Kiro counts differently, or trims less) is
+        raised to just above it, and the real count is said too.
+        """
+        if exc.tokens is not None:
+            return
+        window = exc.limit or model.max_input_tokens
+        counted = self.count_tokens(request)
+        exc.limit = window
+        exc.approximate = True
+        exc.tokens = max(counted, window + 1)
+        if counted <= window:
+            exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
 
     async def _search(
         self, request: ir.Request, query: str, response_id: str
@@ -155,8 +223,15 @@ class KiroBackend:
         ]
         return events, answered(request, query, sources)
 
-    def encode(self, request: ir.Request, model: KiroModel) -> KiroPayload:
-        """The linted Kiro body for `request` on `model`."""
+    def encode(
+        self,
+        request: ir.Request,
+        model: KiroModel,
+        *,
+        signatures: Container[str] = frozenset(),
+    ) -> KiroPayload:
+        """The linted Kiro body for `request` on `model`; `signatures` are those Kiro
+        issued to the account that will send it (replayed as native reasoning)."""
         conversation = str(
             uuid.uuid5(_NAMESPACE, request.session_key) if request.session_key else uuid.uuid4()
         )
@@ -167,6 +242,7 @@ class KiroBackend:
             profile_arn=None,  # the client adds the account's real ARN, never an invented one
             size_limit=self._config.kiro_payload_limit,
             overflow="trim" if request.on_overflow == "trim" else "context_error",
+            signatures=signatures,
         )
         linted = lint_payload(payload.body, model=model, size_limit=self._config.kiro_payload_limit)
         for finding in linted.findings:
@@ -203,8 +279,10 @@ class KiroBackend:
             estimated_input_tokens=estimate_input_tokens(payload.size),
             thinking_tags=payload.thinking.style == "tags",
             on_metering=self._accounts.metering(member),
+            reasoning=reasoning_shown(request),
         )
         stream = KiroStreamDecoder(decoder)
+        remember = partial(self._signatures.record, member.key, model.id)
         names = _ClientNames(payload.tool_names, payload.property_keys)
         content = opened.response.content
         chunk = opened.first
@@ -219,9 +297,11 @@ class KiroBackend:
                         decoder.truncated_tool,
                     )
                 if batch:
+                    remember(batch)
                     yield _stamped(batch, member.key)
                 return
             if batch:
+                remember(batch)
                 yield _stamped(batch, member.key)
             if decoder.done:
                 return

@@ -23,6 +23,7 @@ import orjson
 
 from codex2claudecode import errors, ir, tokens
 from codex2claudecode.backends.kiro.eventstream import MAX_FRAME_BYTES, EventStreamParser, Frame
+from codex2claudecode.backends.kiro.models import ReasoningShown
 from codex2claudecode.backends.kiro.stream_errors import frame_error, kiro_error
 from codex2claudecode.backends.kiro.thinking_tags import TagSplitter
 from codex2claudecode.backends.kiro.tool_input import PendingToolCall
@@ -80,6 +81,7 @@ class KiroDecoder:
         thinking_tags: bool = False,
         on_metering: Callable[[float], None] | None = None,
         announced: bool = False,
+        reasoning: ReasoningShown = "summarized",
     ) -> None:
         """
         Args:
@@ -90,7 +92,10 @@ class KiroDecoder:
             thinking_tags: the request asked an older model to think in `<thinking>` tags.
             on_metering: gets the credits each `meteringEvent` reports.
             announced: the caller sent `ir.Started` already (with its own first blocks).
+            reasoning: how thinking reaches the client: as text, as empty signed blocks
+                (`omitted`), or not at all (`off`: the client did not ask for it).
         """
+        self._shown = reasoning
         self._started_event = ir.Started(response_id=response_id, model=model)
         self._context_window = context_window
         self._estimate = estimated_input_tokens
@@ -184,6 +189,8 @@ class KiroDecoder:
             self._emit_pieces(self._tags.feed(content), out)
 
     def _reasoning(self, payload: dict[str, Any], out: list[ir.Event]) -> None:
+        if self._shown == "off":
+            return
         text, signature = payload.get("text"), payload.get("signature")
         redacted = payload.get("redactedContent")
         if isinstance(text, str) and text:
@@ -285,6 +292,10 @@ class KiroDecoder:
             self._emit("thinking" if thinking else "text", text, out)
 
     def _emit(self, kind: Block, text: str, out: list[ir.Event]) -> None:
+        if kind == "thinking" and self._shown != "summarized":
+            # Unasked or `display: omitted`: no text. Tag thinking has no signature to keep.
+            self._produced.append(text)
+            return
         if self._open != kind:
             self._open_block(kind, out)
         self._produced.append(text)

@@ -241,26 +241,23 @@ def explain_rejection(
 
 
 def _too_long(payload: Json | None, model: KiroModel | None, detail: str) -> errors.ContextTooLong:
-    window = model.max_input_tokens if model else 200_000
-    if payload is None:
-        return errors.ContextTooLong(
-            f"Kiro says the input is too long: {detail}", tokens=window + 1, limit=window
-        )
-    state = payload.get("conversationState")
+    """Kiro gives no numbers: the window is known, the count is left to the backend, which
+    counts the request's tokens (issue 11.5); a guess from bytes would be invented."""
+    window = model.max_input_tokens if model else None
+    state = payload.get("conversationState") if payload is not None else None
     history = state.get("history") if isinstance(state, dict) else None
     entries = len(history) if isinstance(history, list) else 0
-    tokens = max(window + 1, -(-measure(payload) // 4))
     if entries > HISTORY_CAP:
         cause = (
             f"the history has {entries} entries and Kiro caps it at {HISTORY_CAP} when the "
-            "User-Agent carries no KiroIDE version >= 0.6.0 (R58)"
+            "User-Agent carries no KiroIDE version >= 0.6.0 (R58). "
         )
+    elif window is not None:
+        cause = f"the conversation exceeds the model's {window}-token window (R57). "
     else:
-        cause = f"about {tokens} tokens against a {window}-token window (R57)"
+        cause = ""
     return errors.ContextTooLong(
-        f"Kiro says the input is too long: {cause}. Kiro said: {detail}",
-        tokens=tokens,
-        limit=window,
+        f"Kiro says the input is too long: {cause}Kiro said: {detail}", limit=window
     )
 
 

@@ -177,6 +177,7 @@ def _thinking_schema(schema: object) -> tuple[bool, tuple[str, ...]]:
 # --------------------------------------------------------------------------- thinking
 
 ThinkingStyle = Literal["off", "native", "tags"]
+ReasoningShown = Literal["summarized", "omitted", "off"]
 
 TAG_BUDGETS: Mapping[str, int] = {"low": 4000, "medium": 8000, "high": 16000, "xhigh": 32000}
 """Effort -> `<max_thinking_length>` for prompt-tag thinking (original-kiro §3.4 step 10)."""
@@ -207,6 +208,17 @@ def plan_thinking(request: ir.Request, model: KiroModel) -> ThinkingPlan:
         return ThinkingPlan("native", _allowed_effort(effort, model.efforts))
     budget = request.thinking.budget_tokens if request.thinking else None
     return ThinkingPlan("tags", budget=min(budget or TAG_BUDGETS[effort], MAX_TAG_BUDGET))
+
+
+def reasoning_shown(request: ir.Request) -> ReasoningShown:
+    """How the client gets the model's thinking: as text, as empty signed blocks
+    (`display: omitted`), or not at all (thinking absent or disabled, as the real API;
+    an OpenAI client asks with `reasoning.summary` instead).
+    """
+    thinking = request.thinking
+    if thinking is None:
+        return "off" if request.reasoning_summary is None else "summarized"
+    return thinking.display if thinking.on else "off"
 
 
 def native_request_fields(plan: ThinkingPlan) -> dict[str, object] | None:

@@ -23,7 +23,7 @@ from codex2claudecode.accounts.pool import AccountPool, Member, Strategy
 from codex2claudecode.backends.base import AccountLimits, UpstreamReply
 from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
 from codex2claudecode.backends.kiro.auth import KiroAuth, refresh_user_agent
-from codex2claudecode.backends.kiro.client import KiroClient
+from codex2claudecode.backends.kiro.client import KiroClient, KiroRefused
 from codex2claudecode.backends.kiro.endpoints import KIRO_IDE_VERSION, machine_fingerprint
 from codex2claudecode.backends.kiro.limits import snapshot_from_usage
 from codex2claudecode.config import Config
@@ -91,6 +91,27 @@ class KiroPool:
 
     def exhausted(self, last: errors.RateLimited) -> errors.RateLimited:
         return self.pool.exhausted(last)
+
+    async def spent(self, member: KiroMember) -> tuple[str, float | None]:
+        """Who `member` is (e-mail, else label, else key) and when its spent credits come
+        back (`getUsageLimits`' `nextDateReset`, epoch seconds), for the refusal's message.
+
+        Asked afresh, as the credits just ran out; the last reading stands in when the
+        question fails.
+        """
+        name = None
+        try:
+            creds = await member.handle.auth.credentials()
+            name = creds.email or creds.label
+            reply = await member.handle.client.usage_limits()
+        except (errors.GatewayError, KiroRefused):  # the refusal is told with what is known
+            reply = None
+        snapshot = self._record(member, reply) if reply is not None else None
+        snapshot = snapshot or member.snapshot
+        if name is None and reply is not None:
+            name = _usage_email(reply)
+        resets_at = snapshot.primary.resets_at if snapshot and snapshot.primary else None
+        return name or member.key, resets_at
 
     def metering(self, member: KiroMember) -> Callable[[float], None]:
         return partial(self._metered, member.key)

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+import orjson
 from starlette.requests import Request
 
 from codex2claudecode import errors, ir
@@ -35,8 +36,15 @@ class ResponsesRoutes:
         estimate_tokens: Callable[[ir.Request], int],
         ping_interval: float,
         clock: Callable[[], float] = time.time,
+        passthrough: ir.Passthrough | None = None,
     ) -> None:
+        """
+        Args:
+            passthrough: runs the client's own body where the provider speaks Responses
+                (issue 7); without it every request is translated through `generate`.
+        """
         self._generate = generate
+        self._passthrough = passthrough
         self._estimate_tokens = estimate_tokens
         self._ping_interval = ping_interval
         self._clock = clock
@@ -51,6 +59,14 @@ class ResponsesRoutes:
             render_error=render_openai_error,
             path_prefixes=OPENAI_PATHS,
         )
+
+    def _generator(self, body: bytes) -> ir.Generate:
+        """How this body is run: as sent, through the provider's passthrough, or translated."""
+        passthrough = self._passthrough
+        if passthrough is None:
+            return self._generate
+        raw = orjson.loads(body)  # valid: `parse_responses` took it
+        return lambda request: passthrough(request, raw)
 
     def _now(self) -> int:
         return int(self._clock())
@@ -69,9 +85,10 @@ class ResponsesRoutes:
                 record.model_requested = request.model
             response_id = "resp_" + uuid.uuid4().hex
             estimate = self._estimate_tokens(request)
+            generate = self._generator(body)
             if request.stream:
                 return await pipeline.stream(
-                    self._generate,
+                    generate,
                     request,
                     lambda _: ResponsesStreamRenderer(
                         request,
@@ -84,7 +101,7 @@ class ResponsesRoutes:
                     record=record,
                 )
             created = self._now()
-            answer = await pipeline.accumulate(self._generate, request, record)
+            answer = await pipeline.accumulate(generate, request, record)
             body = render_response(
                 answer,
                 request,
