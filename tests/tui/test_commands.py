@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import orjson
 from textual.pilot import Pilot
@@ -61,9 +59,6 @@ async def test_typed_account_switch_moves_the_next_request(harness: Harness) -> 
         await pilot.press("down", "enter")
         await closed(pilot, app)
         assert "acct-b@example.com" in message(app)
-        # The Codex pool re-reads the accounts file at most once a second (its recheck
-        # interval); a request within that second may still go out on the old account.
-        await asyncio.sleep(1.1)
         async with httpx.AsyncClient(base_url=app.session.base_url) as client:
             reply = await client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
         assert reply.status_code == 200
