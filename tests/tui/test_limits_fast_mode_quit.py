@@ -1,4 +1,4 @@
-"""/limits, /codex-fast-mode and /quit driven by Pilot against the fakes."""
+"""/limits, /codex-fast-mode, /connect for Kiro and /quit driven by Pilot against the fakes."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import io
 
 import httpx
 from rich.console import Console
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
+from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
 from codex2claudecode.requestlog import LogReader
 from codex2claudecode.tui.app import GatewayApp
 from codex2claudecode.tui.screens.codex_fast_mode import FastModeScreen
+from codex2claudecode.tui.screens.connect import ConnectScreen
 from codex2claudecode.tui.screens.limits import LimitsScreen
 from tests.fakes.codex import Reply
 from tests.fakes.responses_events import text_answer
@@ -96,3 +98,64 @@ async def test_quit_writes_the_last_requests_to_the_log(harness: Harness) -> Non
         written = reader.recent(100)
     assert [e.path for e in written] == ["/v1/messages"] * 5
     assert all(e.output_tokens is not None for e in written)
+
+
+async def test_connect_kiro_by_pasting_idc_tokens(harness: Harness) -> None:
+    app = harness.app()
+    app.session.router.providers.switch("kiro")
+    typed = {
+        "access_token": "aoaAccessTokenPastedIntoTheForm0123456789abcdefghij",
+        "refresh_token": "aorRefreshTokenPastedIntoTheForm0123456789abcdefghij",
+        "region": "eu-central-1",
+        "label": "work",
+        "profile_arn": "arn:aws:codewhisperer:eu-central-1:123456789012:profile/ABCDEF",
+        "client_id": "client-id-123",
+        "client_secret": "client-secret-456",
+    }
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("c")
+        await opened(pilot, app, ConnectScreen)
+        await pilot.press("down", "enter")  # import, then paste tokens
+        screen = app.screen
+        while not screen.query_one("#manual").has_class("open"):
+            await pilot.pause(0.05)
+        for name, value in typed.items():
+            field = screen.query_one(f"#field-{name}", Input)
+            assert field.password == (name in ("access_token", "refresh_token", "client_secret"))
+            assert field.has_focus
+            field.value = value
+            await pilot.press("enter")
+        await closed(pilot, app)
+        assert "work" in message(app) and "active Kiro account" in message(app)
+        await pilot.press("ctrl+c")
+    creds = KiroAccountStore.from_config(harness.config).load()
+    assert (creds.kind, creds.region, creds.label) == ("idc", "eu-central-1", "work")
+    assert (creds.client_id, creds.client_secret) == ("client-id-123", "client-secret-456")
+    assert creds.profile_arn == typed["profile_arn"]
+    assert creds.access_token == typed["access_token"]
+
+
+async def test_connect_kiro_refuses_half_an_idc_client(harness: Harness) -> None:
+    app = harness.app()
+    app.session.router.providers.switch("kiro")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("c")
+        await opened(pilot, app, ConnectScreen)
+        await pilot.press("down", "enter")
+        screen = app.screen
+        while not screen.query_one("#manual").has_class("open"):
+            await pilot.pause(0.05)
+        screen.query_one("#field-access_token", Input).value = "aoaAccess0123456789"
+        screen.query_one("#field-refresh_token", Input).value = "aorRefresh0123456789"
+        screen.query_one("#field-client_id", Input).value = "client-id-only"
+        screen.query_one("#field-client_secret", Input).focus()
+        await pilot.press("enter")
+        while "Not added" not in note(app):
+            await pilot.pause(0.05)
+        assert "both the OIDC client id and its secret" in note(app)
+        assert isinstance(app.screen, ConnectScreen)
+        await pilot.press("escape")
+        await closed(pilot, app)
+        await pilot.press("ctrl+c")
