@@ -43,6 +43,9 @@ class Recorded:
     async def environments(self) -> UpstreamReply:
         raise errors.NotFound("none")
 
+    def reload_accounts(self) -> None:
+        self._closed.append(f"reload {self._name}")
+
     async def limits(self) -> list[AccountLimits]:
         return []
 
@@ -84,6 +87,15 @@ async def test_the_router_asks_the_provider_active_at_each_request() -> None:
     assert second[0] == ir.Started("resp_1", "kiro")
     assert router.count_tokens(request) == len("kiro")
     assert (await router.usage()).body == b"kiro"
+
+
+def test_accounts_changed_reaches_only_a_built_backend() -> None:
+    events: list[str] = []
+    providers = registry([], events)
+    providers.reload_accounts("kiro")  # not built: nothing to tell
+    assert providers.active.provider == "codex"
+    providers.reload_accounts("codex")
+    assert events == ["reload codex"]
 
 
 def test_an_unconfigured_provider_is_refused() -> None:

@@ -72,6 +72,11 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
         config = up.config(
             CLAUDE_CONFIG_DIR=str(tmp_path / ".claude"), CODEX_HOME=str(tmp_path / ".codex")
         )
+        # A state file others may read draws a warning naming its (random) path; ours are
+        # created private, as the gateway's own are.
+        config.state_dir.chmod(0o700)
+        for path in config.state_dir.iterdir():
+            path.chmod(0o600)
         yield Harness(up, config, tmp_path)
 
 

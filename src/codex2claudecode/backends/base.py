@@ -77,6 +77,10 @@ class Backend(Protocol):
     async def limits(self) -> list[AccountLimits]:
         """Every account's limits, asked from the upstream at once."""
 
+    def reload_accounts(self) -> None:
+        """The accounts files changed (an account was switched to or added): the next request
+        reads them again instead of waiting for the periodic check."""
+
     async def close(self) -> None:
         """Finish what must not be cut (an in-flight token refresh) before the process ends."""
 
@@ -121,6 +125,12 @@ class Providers:
         backend = self.get(name)
         self._active = name
         return backend
+
+    def reload_accounts(self, name: Provider) -> None:
+        """Tell `name`'s backend, if built, that its accounts files changed."""
+        backend = self._built.get(name)
+        if backend is not None:
+            backend.reload_accounts()
 
     async def close(self) -> None:
         """Close every backend built so far."""

@@ -46,10 +46,10 @@ def observe(record: RequestRecord | None, batch: list[ir.Event]) -> None:
             record.stop_reason = event.reason
 
 
-def failed(record: RequestRecord | None, exc: errors.GatewayError) -> None:
-    """Note a failure in the request log."""
+def failed(record: RequestRecord | None, exc: errors.GatewayError, outcome: str = "") -> None:
+    """Note a failure in the request log; `outcome` says how a begun stream ended."""
     if record is not None:
-        record.error = exc.message
+        record.error = outcome or exc.message
         record.account = getattr(exc, "account", None) or record.account
         upstream = getattr(exc, "upstream_status", None)
         if upstream is not None:
@@ -115,7 +115,7 @@ async def _render_rest(
         outcome.text = "completed"
     except errors.GatewayError as exc:
         outcome.text = f"upstream error: {exc.message}"
-        failed(record, exc)
+        failed(record, exc, outcome.text)
         yield renderer.error(exc)
     except Exception as exc:  # a bug must still end the stream in-dialect, not hang it
         log.exception("stream translation failed")

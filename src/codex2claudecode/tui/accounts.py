@@ -60,6 +60,13 @@ MANUAL_FIELDS: Mapping[Provider, tuple[Field, ...]] = {
         Field("region", "Region", default="us-east-1"),
         Field("label", "Label", required=False),
         Field("profile_arn", "Profile ARN", required=False),
+        Field("client_id", "OIDC client id (IAM Identity Center only)", required=False),
+        Field(
+            "client_secret",
+            "OIDC client secret (IAM Identity Center only)",
+            secret=True,
+            required=False,
+        ),
     ),
 }
 
@@ -167,7 +174,8 @@ async def add_codex_tokens(config: Config, values: Mapping[str, str]) -> str:
 
 
 def add_kiro_tokens(config: Config, values: Mapping[str, str]) -> str:
-    """Add a Kiro (social login) account from pasted tokens; checked on first use.
+    """Add a Kiro account from pasted tokens: a social login, or an IAM Identity Center one
+    when its OIDC client id and secret are given too; checked on first use.
 
     Raises:
         InvalidRequest: a field is missing or the region is not an AWS region.
@@ -179,17 +187,26 @@ def add_kiro_tokens(config: Config, values: Mapping[str, str]) -> str:
         raise InvalidRequest("Both the access token and the refresh token are required.")
     if not is_region(region):
         raise InvalidRequest(f"The region must be an AWS region such as us-east-1, not {region!r}.")
+    client_id = clean_token(values.get("client_id", ""))
+    client_secret = clean_token(values.get("client_secret", ""))
+    if bool(client_id) != bool(client_secret):
+        raise InvalidRequest(
+            "An IAM Identity Center login needs both the OIDC client id and its secret; "
+            "leave both empty for a social login."
+        )
     entry: dict[str, object] = {
         "accessToken": access,
         "refreshToken": refresh,
         # Expired on purpose: the first use refreshes, and so checks, the tokens.
         "expiresAt": format_expiry(0),
         "region": region,
-        "authMethod": "social",
+        "authMethod": "IdC" if client_id else "social",
     }
+    if client_id:
+        entry.update(clientId=client_id, clientSecret=client_secret)
     for name, key in (("label", "label"), ("profile_arn", "profileArn")):
         value = values.get(name, "").strip().strip("'\"")
         if value:
             entry[key] = value
     saved = KiroAccountStore.from_config(config).upsert(entry)
-    return f"Added {saved.email or saved.key}; it is now the active Kiro account."
+    return f"Added {saved.email or saved.label or saved.key}; it is now the active Kiro account."

@@ -66,6 +66,10 @@ class Session:
             f"export ANTHROPIC_AUTH_TOKEN={shlex.quote(token)}",
         ]
 
+    def accounts_changed(self) -> None:
+        """An account was switched to or added: the next request reads the accounts again."""
+        self.router.providers.reload_accounts(self.provider)
+
     def settings(self) -> ClaudeSettings:
         return ClaudeSettings.from_config(self.config, cwd=self.cwd)
 

@@ -83,6 +83,15 @@ def test_changes_are_looked_for_at_most_once_per_interval(files: Files) -> None:
     assert keys(pool) == ["acct-a"]
 
 
+def test_reload_reads_the_accounts_again_at_once(files: Files) -> None:
+    files.accounts(entry("acct-a"))
+    pool = pool_of(files, recheck_interval=3600)
+    assert keys(pool) == ["acct-a"]
+    files.accounts(entry("acct-a"), entry("acct-b"))
+    pool.reload()
+    assert keys(pool) == ["acct-a", "acct-b"]
+
+
 def test_without_accounts_a_login_is_picked_up_at_once(files: Files) -> None:
     pool = pool_of(files, recheck_interval=3600)
     with pytest.raises(errors.NoAccount, match="No Codex account found"):

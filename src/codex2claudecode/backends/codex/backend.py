@@ -217,6 +217,9 @@ class CodexBackend:
         """Every account's limits, from `wham/usage` at once."""
         return await self._accounts.usage()
 
+    def reload_accounts(self) -> None:
+        self._accounts.reload()
+
     async def close(self) -> None:
         """Let an in-flight token refresh finish, so its rotated token is saved."""
         await self._accounts.settle()

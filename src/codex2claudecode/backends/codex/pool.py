@@ -169,6 +169,10 @@ class CodexPool:
 
     # ------------------------------------------------------------------ the accounts file
 
+    def reload(self) -> None:
+        """Read the accounts files again on the next request, whatever the recheck interval."""
+        self._checked_at = -math.inf
+
     def _sync(self) -> None:
         now = time.monotonic()
         # Without accounts, look every time: the first login must work at once.

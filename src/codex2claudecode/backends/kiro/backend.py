@@ -319,6 +319,9 @@ class KiroBackend:
     async def limits(self) -> list[AccountLimits]:
         return await self._accounts.limits()
 
+    def reload_accounts(self) -> None:
+        self._accounts.reload()
+
     async def close(self) -> None:
         await self._accounts.settle()
 

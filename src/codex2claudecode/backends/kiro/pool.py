@@ -175,6 +175,10 @@ class KiroPool:
 
     # ------------------------------------------------------------------ the accounts file
 
+    def reload(self) -> None:
+        """Read the accounts files again on the next request, whatever the recheck interval."""
+        self._checked_at = -math.inf
+
     def _sync(self) -> None:
         now = time.monotonic()
         if self.pool.members and now - self._checked_at < self._recheck_interval:

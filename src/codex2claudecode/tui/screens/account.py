@@ -90,6 +90,7 @@ class AccountScreen(Panel):
         except (GatewayError, OSError) as exc:
             self.note(f"Cannot switch to {key}: {exc}", error=True)
             return
+        session.accounts_changed()
         row = next((r for r in self._rows if r.key == chosen), None)
         message = f"Now using {row.name if row else chosen}: the next request runs on it."
         note = accounts.override_note(session.config, session.provider, chosen)

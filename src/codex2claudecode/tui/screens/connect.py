@@ -83,6 +83,7 @@ class ConnectScreen(Panel):
         except (GatewayError, OSError) as exc:
             self.note(f"Import failed: {exc}", error=True)
             return
+        session.accounts_changed()
         self.finish(message)
 
     # ---------------------------------------------------------------- Codex sign-in
@@ -144,6 +145,7 @@ class ConnectScreen(Panel):
         except OSError as exc:
             self.note(f"Cannot save the account: {exc}", error=True)
             return
+        self.session.accounts_changed()
         self.finish(f"Signed in to {saved.email or saved.key}; it is now the active account.")
 
     # ---------------------------------------------------------------- pasted tokens
@@ -178,6 +180,7 @@ class ConnectScreen(Panel):
         except (GatewayError, OSError, aiohttp.ClientError) as exc:
             self.note(f"Not added: {exc}", error=True)
             return
+        self.session.accounts_changed()
         self.finish(message)
 
 

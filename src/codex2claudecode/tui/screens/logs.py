@@ -92,7 +92,8 @@ class LogsScreen(Panel):
         what = f"{len(shown)} of {total}" if self._filter else f"{total}"
         errors = sum(1 for e in shown if e.status >= 400 or e.error)
         follow = "following" if self._follow else "not following"
-        self.note(f"{what} requests · {errors} errors · {follow}")
+        failed = "1 error" if errors == 1 else f"{errors} errors"
+        self.note(f"{what} requests · {failed} · {follow}")
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
