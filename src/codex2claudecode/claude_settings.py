@@ -76,12 +76,12 @@ EXPLAINED: Mapping[str, str] = MappingProxyType(
         "ANTHROPIC_DEFAULT_SONNET_MODEL": "the model behind Claude Code's sonnet choice",
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": "the model behind haiku (background tasks, titles)",
         "CLAUDE_CODE_DISABLE_1M_CONTEXT": (
-            "no 1M-token context variants: the GPT models behind the gateway have far smaller "
-            "windows"
+            "no 1M-token context variants: the models behind the gateway (GPT on Codex, Kiro's "
+            "Claude) have smaller windows than Claude's 1M variants"
         ),
         "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": (
             "compact the conversation once this percentage of the window is used, early enough "
-            "for the GPT model's smaller window"
+            "for the upstream model's smaller window"
         ),
     }
 )

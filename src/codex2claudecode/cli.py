@@ -111,14 +111,9 @@ def _parser(prefix: str = NAME) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--headless", action="store_true", help=HEADLESS_HELP)
     add_gateway_flags(parser, suppress=False)
-    parser.add_argument(
-        "--provider",
-        choices=["codex", "kiro"],
-        help="upstream provider (env UPSTREAM_PROVIDER); " + PROVIDERS_HELP,
-    )
     parser.set_defaults(func=None)
     commands = parser.add_subparsers(
-        title="commands", metavar="COMMAND", help="without one, the gateway is started"
+        title="commands", metavar="COMMAND", help="without one, the gateway starts"
     )
     for module in _command_modules():
         module.add_parser(commands)
@@ -144,11 +139,14 @@ DESCRIPTION = (
     "(/v1/messages) and the OpenAI Responses and Chat Completions APIs (/v1/responses,\n"
     "/v1/chat/completions)."
 )
-HEADLESS_HELP = "server only, logging to stdout (also the default: this version has no terminal UI)"
-PROVIDERS_HELP = "default: the last one used, else codex"
+HEADLESS_HELP = (
+    "server only, logging to stdout, no terminal UI (env CODEX_NO_UI=1; also when stdout is "
+    "not a terminal)"
+)
 FIRST_STEPS = (
-    ("", "start the gateway (leave it running)"),
+    ("", "start the gateway, with its terminal UI in a terminal (leave it running)"),
     ("login", "sign in with ChatGPT (--device without a browser)"),
+    ("accounts import --provider kiro", "or use the Kiro IDE's login (then --provider kiro)"),
     ("claude-env set", "point Claude Code at the gateway"),
     ("doctor", "check the setup and explain what is wrong"),
 )
@@ -205,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(config: Config, *, prefix: str = NAME) -> int:
     """Run the gateway in the foreground until interrupted."""
+    from codex2claudecode.server.local_key import gateway_key
     from codex2claudecode.server.run import BindError, bind, bound_port, server_for
 
     # The TUI when a person is at a terminal; headless when asked, or piped, or in a service.
@@ -221,12 +220,25 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
     except BindError as exc:
         print(f"codex2claudecode: {exc}", file=sys.stderr)
         return 1
+    try:
+        local_key = gateway_key(None, config.local_key_path)
+    except OSError as exc:
+        sock.close()
+        print(
+            f"codex2claudecode: cannot read the local API key {config.local_key_path} "
+            f"({exc.strerror or exc}); delete it to run without one, or make a new one with "
+            f"`{prefix} claude-env set --with-key`",
+            file=sys.stderr,
+        )
+        return 1
     port = bound_port(sock)
     gateway = build_gateway(config)
     if tui:
         return _run_tui(config, gateway, sock)
     account, problem = account_summary(config)
-    print(banner(config, port, account=account, problem=problem, prefix=prefix), flush=True)
+    key_file = config.local_key_path if local_key and not config.password else None
+    text = banner(config, port, account=account, problem=problem, prefix=prefix, key_file=key_file)
+    print(text, flush=True)
     server = server_for(gateway.app, max_connections=config.max_connections)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
@@ -267,17 +279,27 @@ def banner(
     account: str = "",
     problem: str | None = None,
     prefix: str = NAME,
+    key_file: Path | None = None,
 ) -> str:
     """The start-up text: endpoints, how to point Claude Code here, and account trouble.
 
     Args:
         port: the bound port (the real one when `config.port` is 0).
         prefix: how the user runs this program (see `commands.invocation`).
+        key_file: the local API key the gateway requires (no password given), if any; the
+            banner names the file and never prints the key.
     """
     from codex2claudecode.provider_config import chosen_provider
 
     base = gateway_base_url(config.host, port)
-    token = shlex.quote(config.password or PLACEHOLDER_TOKEN)
+    if key_file is not None:
+        token = f'"$(cat {shlex.quote(str(key_file))})"'
+        access = f"required: the local key in {key_file}"
+    else:
+        token = shlex.quote(config.password or PLACEHOLDER_TOKEN)
+        access = (
+            "required (--password / API_PASSWORD)" if config.password else "none (loopback only)"
+        )
     kiro = chosen_provider(config) == "kiro"
     name = "Kiro" if kiro else "Codex"
     managed_kiro = config.home / "kiro-state.json"
@@ -292,8 +314,8 @@ def banner(
         f"  Health:           {base}/health",
         f"  Provider:         {'Kiro' if kiro else 'ChatGPT Codex'}",
         f"  Accounts file:    {accounts_file}",
-        *([f"  {name} account:    {account}"] if account else []),
-        f"  API password:     {'required' if config.password else 'none (loopback only)'}",
+        *([f"  {name + ' account:':<18}{account}"] if account else []),
+        f"  API key:          {access}",
         "",
         "Point Claude Code at it for good (writes the env of its settings.json):",
         "",

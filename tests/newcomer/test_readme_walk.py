@@ -126,6 +126,7 @@ def test_every_help_text_is_there_and_clean(cli_env: dict[str, str]) -> None:
         ["claude-env"],
         *[["claude-env", a] for a in ("set", "unset", "show")],
         ["doctor"],
+        ["logs"],
     ]
     for path in paths:
         result = _cli(cli_env, [*path, "--help"])
@@ -137,3 +138,9 @@ def test_every_help_text_is_there_and_clean(cli_env: dict[str, str]) -> None:
     top = _cli(cli_env, ["--help"]).stdout
     assert "not available yet" not in top and "(no TUI)" not in top
     assert "/v1/chat/completions" in top  # the OpenAI routes this version serves
+    assert "has no terminal UI" not in top  # it has one (issue 9, second pass)
+    assert "no terminal UI (env CODEX_NO_UI=1" in " ".join(top.split())
+    login = " ".join(_cli(cli_env, ["login", "--help"]).stdout.split())
+    assert "Kiro has no sign-in here: sign in with the Kiro IDE, then run" in login
+    for path in (["doctor"], *[["claude-env", a] for a in ("set", "unset", "show")]):
+        assert "--provider {codex,kiro}" in _cli(cli_env, [*path, "--help"]).stdout, path

@@ -81,6 +81,7 @@ def test_a_stray_argument_shows_the_commands_own_usage(cli_env: dict[str, str]) 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "usage: codex2claudecode login [-h] [--device] [--no-browser]",
+        "                              [--provider {codex,kiro}]",
         "codex2claudecode login: error: unrecognized arguments: --bogus",
     ]
 

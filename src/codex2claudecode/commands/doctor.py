@@ -15,9 +15,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -30,27 +29,25 @@ from codex2claudecode.claude_settings import (
     SCOPES,
     ClaudeSettings,
     ClaudeSettingsError,
+    Scope,
+    default_models,
     gateway_base_url,
 )
 from codex2claudecode.commands.accounts import limit_state
+from codex2claudecode.commands.claude_env import tier_models
+from codex2claudecode.commands.findings import Finding, Status
 from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
+from codex2claudecode.commands.kiro_doctor import kiro_accounts
 from codex2claudecode.commands.limits import fetch_usage
-from codex2claudecode.config import Config
+from codex2claudecode.config import Config, Provider
 from codex2claudecode.errors import GatewayError, NoAccount
 from codex2claudecode.http_client import unreachable
+from codex2claudecode.provider_config import chosen_provider
 
-Status = Literal["ok", "warning", "problem"]
+_NAMES: dict[Provider, str] = {"codex": "ChatGPT Codex", "kiro": "Kiro"}
 CLAUDE_INSTALL = "npm install -g @anthropic-ai/claude-code"
 NETWORK_TIMEOUT = 8.0
 """Seconds each network check may take."""
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    check: str
-    status: Status
-    message: str
-    fix: str | None = None
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,10 +55,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "doctor",
         help="check the setup and explain what is wrong",
         description=(
-            "Check the state directory and its permissions, every account (token, refresh, "
-            "limits), the upstream (DNS, TLS, proxy), the gateway's port, Claude Code's "
-            "settings and the Claude Code / Codex CLI versions. Each line is ok, warning or "
-            "problem, with the fix; the exit code is 1 when there is a problem."
+            "Check the state directory and its permissions, every account of the provider the "
+            "gateway serves (token, refresh, limits; --provider picks Codex or Kiro), the "
+            "upstream (DNS, TLS, proxy), the gateway's port, Claude Code's settings and the "
+            "Claude Code / Codex CLI versions. Each line is ok, warning or problem, with the "
+            "fix; the exit code is 1 when there is a problem."
         ),
     )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -70,10 +68,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    provider = chosen_provider(config)
     findings = [
+        _provider(config, provider),
         *_state_dir(config),
-        *_accounts(config),
-        *_upstream(config),
+        *(kiro_accounts(config, timeout=NETWORK_TIMEOUT) if provider == "kiro" else []),
+        *(_accounts(config) if provider == "codex" else []),
+        *_upstream(config, provider),
         *_port(config),
         *_claude_settings(config),
         *_programs(),
@@ -89,6 +90,21 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 1 if any(f.status == "problem" for f in findings) else 0
 
 
+def _provider(config: Config, provider: Provider) -> Finding:
+    why = (
+        "chosen by --provider or UPSTREAM_PROVIDER"
+        if config.provider is not None
+        else f"the last one used ({config.provider_config_path})"
+        if config.provider_config_path.exists()
+        else "the default"
+    )
+    name = _NAMES[provider]
+    other = "codex" if provider == "kiro" else "kiro"
+    return Finding(
+        "provider", "ok", f"{name}, {why}; check the other with `doctor --provider {other}`"
+    )
+
+
 def _state_dir(config: Config) -> Iterator[Finding]:
     home = config.state_dir
     if not home.exists():
@@ -101,7 +117,13 @@ def _state_dir(config: Config) -> Iterator[Finding]:
         )
     else:
         yield Finding("state", "ok", f"{home}")
-    for path in (config.codex_auth_path, config.codex_cli_auth_path):
+    token_files = (
+        config.codex_auth_path,
+        config.codex_cli_auth_path,
+        config.home / "kiro-state.json",
+        config.kiro_auth_file,
+    )
+    for path in token_files:
         if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
             yield Finding(
                 "state",
@@ -167,8 +189,9 @@ def _limits(config: Config) -> dict[str, Snapshot | str | None]:
     return {u.key: u.snapshot if u.snapshot is not None else u.problem for u in readings}
 
 
-def _upstream(config: Config) -> Iterator[Finding]:
-    url = config.chatgpt_base_url
+def _upstream(config: Config, provider: Provider) -> Iterator[Finding]:
+    url = config.kiro_api_url if provider == "kiro" else config.chatgpt_base_url
+    name = "the Kiro API" if provider == "kiro" else "the ChatGPT backend"
     proxy = config.proxies.for_url(url)
     host = urlsplit(url).hostname or url
     if proxy is not None:
@@ -184,7 +207,7 @@ def _upstream(config: Config) -> Iterator[Finding]:
                 fix="check the network or DNS; behind a proxy, set HTTPS_PROXY",
             )
             return
-    error = asyncio.run(_reach(url, proxy))
+    error = asyncio.run(_reach(url, proxy, name))
     if error is None:
         scheme = "TLS" if url.startswith("https") else "HTTP"
         yield Finding("upstream", "ok", f"{host} answers ({scheme} connection works)")
@@ -192,7 +215,7 @@ def _upstream(config: Config) -> Iterator[Finding]:
         yield Finding("upstream", "problem", error.message)
 
 
-async def _reach(url: str, proxy: str | None) -> GatewayError | None:
+async def _reach(url: str, proxy: str | None, name: str) -> GatewayError | None:
     timeout = aiohttp.ClientTimeout(total=NETWORK_TIMEOUT)
     try:
         async with (
@@ -201,7 +224,7 @@ async def _reach(url: str, proxy: str | None) -> GatewayError | None:
         ):
             await response.read()  # any status: the connection and TLS worked
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return unreachable("the ChatGPT backend", url, exc, proxy=proxy)
+        return unreachable(name, url, exc, proxy=proxy)
     return None
 
 
@@ -269,7 +292,18 @@ def _claude_settings(config: Config) -> Iterator[Finding]:
         return
     scope, value = pointing[0]
     if value == ours:
-        yield Finding("claude", "ok", f"the {scope} settings point Claude Code at {ours}")
+        stale = _stale_models(settings, scope, config)
+        if stale:
+            key, found, expected = stale
+            yield Finding(
+                "claude",
+                "warning",
+                f"the {scope} settings point Claude Code at {ours}, but {key} is {found}, not "
+                f"{expected}, the model of the {_NAMES[chosen_provider(config)]} gateway",
+                fix=f"`codex2claudecode claude-env set --scope {scope}{flags_for(config)}`",
+            )
+        else:
+            yield Finding("claude", "ok", f"the {scope} settings point Claude Code at {ours}")
     else:
         yield Finding(
             "claude",
@@ -277,6 +311,23 @@ def _claude_settings(config: Config) -> Iterator[Finding]:
             f"the {scope} settings point Claude Code at {value}, not at {ours}",
             fix=f"`codex2claudecode claude-env set --scope {scope}{flags_for(config)}`",
         )
+
+
+def _stale_models(
+    settings: ClaudeSettings, scope: Scope, config: Config
+) -> tuple[str, str, str] | None:
+    """A model key of `scope`'s settings that is not the one `claude-env set` would write for
+    this provider (e.g. GPT models while the gateway serves Kiro): (key, found, expected)."""
+    try:
+        draft = settings.load_draft(default_models(tier_models(config)))
+        env = settings.read_env(scope) or {}
+    except ClaudeSettingsError:
+        return None  # reported by the scope check above
+    for key, expected in draft.models.items():
+        found = env.get(key)
+        if isinstance(found, str) and found != expected:
+            return key, found, expected
+    return None
 
 
 def _programs() -> Iterator[Finding]:

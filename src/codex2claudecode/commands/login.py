@@ -30,7 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="sign in to a ChatGPT account",
         description=(
             "Sign in to a ChatGPT account as the Codex CLI does, add it to the Codex accounts "
-            "(or renew its tokens) and make it the active one."
+            "(or renew its tokens) and make it the active one. Kiro has no sign-in here: sign "
+            "in with the Kiro IDE, then run `codex2claudecode accounts import --provider kiro`."
         ),
     )
     parser.add_argument(
@@ -43,11 +44,28 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="print the sign-in URL instead of opening a browser",
     )
+    parser.add_argument(
+        "--provider",
+        choices=["codex", "kiro"],
+        default=argparse.SUPPRESS,
+        help="codex (the default); kiro only says how to add a Kiro account",
+    )
     # Seams, not options: the ports are the ones registered for the Codex client id.
     parser.set_defaults(func=run, open_browser=open_in_browser, callback_ports=DEFAULT_PORTS)
 
 
+KIRO_LOGIN = (
+    "`login` signs in to ChatGPT (Codex); Kiro accounts are not signed in here. Sign in with "
+    "the Kiro IDE, then run `codex2claudecode accounts import --provider kiro` (or add one from "
+    "its tokens: `codex2claudecode accounts add --provider kiro --region REGION`). To add a "
+    "ChatGPT account: `codex2claudecode login --provider codex`."
+)
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
+    if config.provider == "kiro":  # asked for by --provider or UPSTREAM_PROVIDER, not by habit
+        print(f"codex2claudecode: {KIRO_LOGIN}", file=sys.stderr)
+        return 2
     store = CodexAccountStore.from_config(config)
     try:
         creds = asyncio.run(_device(config) if args.device else _browser(args, config))
