@@ -444,3 +444,23 @@ def test_bad_request_log_retention_is_refused(name: str, value: str) -> None:
 def test_bad_access_and_limit_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Config.load({"HOME": "/h", name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOG_BODY", "maybe"),
+        ("STREAM_IDLE_TIMEOUT_MS", "-5"),
+        ("STREAM_MAX_DURATION_MS", "-1"),
+        ("STREAM_FIRST_EVENT_TIMEOUT_MS", "nan"),
+    ],
+)
+def test_switches_and_durations_refuse_what_they_cannot_mean(name: str, value: str) -> None:
+    # Found by the second newcomer pass: these were silently on, or silently "off" (0).
+    with pytest.raises(ConfigError, match=name):
+        Config.load({"HOME": "/h", name: value})
+
+
+def test_log_body_words() -> None:
+    assert Config.load({"HOME": "/h", "LOG_BODY": "Off"}).log_body is False
+    assert Config.load({"HOME": "/h", "LOG_BODY": "yes"}).log_body is True

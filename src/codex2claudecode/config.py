@@ -273,7 +273,7 @@ class Config:
                     p.strip() for p in (_env_any(env, "NO_PROXY") or "").split(",") if p.strip()
                 ),
             ),
-            log_body=env.get("LOG_BODY", "1").strip().lower() not in ("0", "false", "no", "off"),
+            log_body=_switch(env, "LOG_BODY", default=True),
             stream_idle_timeout=_seconds_from_ms(env, "STREAM_IDLE_TIMEOUT_MS")
             if env.get("STREAM_IDLE_TIMEOUT_MS")
             else DEFAULT_STREAM_IDLE_TIMEOUT,
@@ -430,9 +430,25 @@ def _payload_limit(env: Mapping[str, str]) -> int:
 def _seconds_from_ms(env: Mapping[str, str], name: str) -> float:
     raw = env.get(name, "")
     try:
-        return max(0.0, float(raw) / 1000.0)
+        value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of milliseconds, got {raw!r}") from None
+        value = -1.0
+    if not 0 <= value < math.inf:
+        raise ConfigError(
+            f"{name} must be a number of milliseconds (0 turns the limit off), got {raw!r}"
+        )
+    return value / 1000.0
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off (1/0, true/false, yes/no), got {env[name]!r}")
 
 
 def _pool_strategy(value: str | None) -> PoolStrategy:

@@ -31,8 +31,8 @@ def test_a_refused_key_says_why(cli_env: dict[str, str], start: list[Launched]) 
     assert line is not None
     assert "401 POST /v1/messages" in line
     assert line.rstrip().endswith(
-        ": invalid API key: this gateway requires its password as "
-        "the API key (x-api-key or Authorization: Bearer)"
+        ": invalid API key: send this gateway's password, or the local key "
+        "`claude-env set --with-key` wrote, as x-api-key or Authorization: Bearer"
     )
     assert "wrong" not in line
 

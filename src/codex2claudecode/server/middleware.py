@@ -230,11 +230,11 @@ class Gateway:
 
     async def _reject(self, scope: Scope, send: Send, request_id: str) -> None:
         message = (
-            "invalid API key: this gateway requires its password as the API key "
-            "(x-api-key or Authorization: Bearer)"
+            "invalid API key: send this gateway's password, or the local key "
+            "`claude-env set --with-key` wrote, as x-api-key or Authorization: Bearer"
             if _presented_keys(scope)
-            else "an API key is required: this gateway is protected by a password; send it as "
-            "x-api-key or Authorization: Bearer"
+            else "an API key is required: this gateway is protected by a password or a local "
+            "key; send it as x-api-key or Authorization: Bearer"
         )
         await self._refuse(scope, send, request_id, errors.AuthenticationFailed(message))
 
