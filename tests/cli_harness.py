@@ -44,7 +44,11 @@ class Launched:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.banner = self._read_banner()
+        try:
+            self.banner = self._read_banner()
+        except BaseException:
+            self.stop(signal.SIGKILL)  # never leave the child or its pipes behind
+            raise
         match = re.search(r"listening on (http://\S+)", self.banner)
         assert match, self.banner
         self.url = match.group(1)

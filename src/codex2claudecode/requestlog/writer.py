@@ -198,6 +198,19 @@ class RequestLog:
             self._dropped = 0
 
     def _open(self) -> sqlite3.Connection:
+        # Switching to WAL and creating the schema can answer "locked" at once (no busy wait)
+        # while another process does the same: try again for as long as the busy timeout.
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                return self._open_once()
+            except sqlite3.OperationalError as exc:
+                transient = "locked" in str(exc) or "busy" in str(exc)
+                if not transient or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _open_once(self) -> sqlite3.Connection:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
