@@ -7,7 +7,7 @@ for their provider and decode its answer into `Event`s. Non-streaming answers ar
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -380,6 +380,6 @@ Generate: TypeAlias = Callable[[Request], EventBatches]
 """Runs a request on some provider. Errors before the first batch are the upstream's refusal
 (answer with an HTTP error); errors later are mid-stream failures."""
 
-Passthrough: TypeAlias = Callable[[Request, Mapping[str, object]], EventBatches]
+Passthrough: TypeAlias = Callable[[Request, bytes], EventBatches]
 """Runs a Responses client's own body (with its parsed `Request`) through the provider's
 near-passthrough path, or translated where the provider has none (issue 7)."""

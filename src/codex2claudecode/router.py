@@ -7,8 +7,6 @@ running streams finish on the backend they started on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from codex2claudecode import ir
 from codex2claudecode.backends.base import (
     AccountLimits,
@@ -33,9 +31,7 @@ class Router:
     def generate(self, request: ir.Request) -> ir.EventBatches:
         return _limited(self.providers.active.generate(request), request)
 
-    def passthrough_responses(
-        self, request: ir.Request, body: Mapping[str, object]
-    ) -> ir.EventBatches:
+    def passthrough_responses(self, request: ir.Request, body: bytes) -> ir.EventBatches:
         """A Responses client's own `body` through the provider's near-passthrough path if it
         has one (Codex), else translated from `request` (Kiro)."""
         backend = self.providers.active

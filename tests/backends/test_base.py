@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pytest
 
 from codex2claudecode import errors, ir
@@ -26,9 +24,7 @@ class Recorded:
     async def generate(self, request: ir.Request) -> ir.EventBatches:
         yield [ir.Started("resp_1", self._name), ir.Stop("end_turn")]
 
-    def passthrough_responses(
-        self, body: Mapping[str, object], request: ir.Request
-    ) -> ir.EventBatches | None:
+    def passthrough_responses(self, body: bytes, request: ir.Request) -> ir.EventBatches | None:
         return None
 
     def count_tokens(self, request: ir.Request) -> int:

@@ -54,12 +54,10 @@ class Backend(Protocol):
     def generate(self, request: ir.Request) -> ir.EventBatches:
         """Run `request` upstream; errors before the first batch are the upstream's refusal."""
 
-    def passthrough_responses(
-        self, body: Mapping[str, object], request: ir.Request
-    ) -> ir.EventBatches | None:
-        """Run a Responses client's own `body` nearly as sent, where the provider speaks
-        Responses; `request` is the same body parsed. None: the provider has no such path
-        (the request is translated through `generate`)."""
+    def passthrough_responses(self, body: bytes, request: ir.Request) -> ir.EventBatches | None:
+        """Run a Responses client's own `body` (its JSON bytes) nearly as sent, where the
+        provider speaks Responses; `request` is the same body parsed. None: the provider has
+        no such path (the request is translated through `generate`)."""
 
     def count_tokens(self, request: ir.Request) -> int:
         """Input tokens of `request` as this provider bills them (may load a vocabulary)."""

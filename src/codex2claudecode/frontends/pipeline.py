@@ -11,6 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from starlette.requests import Request
+
 from codex2claudecode import errors, ir
 from codex2claudecode.accumulator import Accumulator, Answer
 from codex2claudecode.asgi import SSE_HEADERS, EventStreamResponse, Headers, Outcome
@@ -54,6 +56,27 @@ def failed(record: RequestRecord | None, exc: errors.GatewayError, outcome: str 
         upstream = getattr(exc, "upstream_status", None)
         if upstream is not None:
             record.upstream_status = upstream
+
+
+async def parse(
+    http: Request,
+    record: RequestRecord | None,
+    dialect: str,
+    parse_body: Callable[[bytes], ir.Request],
+) -> tuple[ir.Request, bytes]:
+    """Read and parse a route's body, noting the dialect, body and model in the request log.
+
+    Raises:
+        InvalidRequest: the body is not a valid request of the dialect.
+    """
+    body = await http.body()
+    if record is not None:
+        record.dialect = dialect
+        record.set_request_body(body)
+    request = parse_body(body)
+    if record is not None:
+        record.model_requested = request.model
+    return request, body
 
 
 async def accumulate(

@@ -103,9 +103,7 @@ class CodexBackend:
         body = self.encode(request)
         return within_limits(self._generate(request, body), self._limits, upstream=_UPSTREAM)
 
-    def passthrough_responses(
-        self, body: Mapping[str, object], request: ir.Request
-    ) -> ir.EventBatches:
+    def passthrough_responses(self, body: bytes, request: ir.Request) -> ir.EventBatches:
         """A Responses client's own `body` sent nearly as is (issue 7); `request` is the same
         body parsed, for what the gateway still does itself (thinking shown, overflow count)."""
         model = resolve_model(
@@ -115,7 +113,7 @@ class CodexBackend:
             tier_models=self._tier_models,
         )
         upstream = passthrough_body(
-            body,
+            orjson.loads(body),  # valid JSON: the frontend parsed it already
             model=model,
             session_key=request.session_key,
             service_tier=self._service_tier(),

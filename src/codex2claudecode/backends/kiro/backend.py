@@ -95,9 +95,7 @@ class KiroBackend:
             return answer_to_schema(request, self._limited)
         return self._limited(request)
 
-    def passthrough_responses(
-        self, body: Mapping[str, object], request: ir.Request
-    ) -> ir.EventBatches | None:
+    def passthrough_responses(self, body: bytes, request: ir.Request) -> ir.EventBatches | None:
         """None: Kiro does not speak Responses, so such requests are translated."""
         return None
 

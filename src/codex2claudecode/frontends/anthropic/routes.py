@@ -74,13 +74,10 @@ class AnthropicRoutes:
         request_id = request_id_of(http)
         record = record_of(http)
         try:
-            body = await http.body()
-            if record is not None:
-                record.dialect = "anthropic"
-                record.set_request_body(body)
-            request = parse_messages(body, session_header=http.headers.get(SESSION_HEADER))
-            if record is not None:
-                record.model_requested = request.model
+            session = http.headers.get(SESSION_HEADER)
+            request, _ = await pipeline.parse(
+                http, record, "anthropic", lambda raw: parse_messages(raw, session_header=session)
+            )
             http.state.model = request.model  # for the console line (server.middleware)
             if request.stream:
                 return await self._stream(request, request_id, record)

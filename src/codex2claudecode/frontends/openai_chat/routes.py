@@ -12,11 +12,14 @@ from codex2claudecode import errors, ir
 from codex2claudecode.asgi import BodyResponse, EventStreamResponse
 from codex2claudecode.frontends import pipeline
 from codex2claudecode.frontends.dialect import Dialect, Route, record_of, request_id_of
-from codex2claudecode.frontends.openai.errors import render_error
 from codex2claudecode.frontends.openai_chat.request import parse_chat
 from codex2claudecode.frontends.openai_chat.response import render_completion
 from codex2claudecode.frontends.openai_chat.stream import ChatStreamRenderer
-from codex2claudecode.frontends.openai_responses.routes import OPENAI_PATHS, render_openai_error
+from codex2claudecode.frontends.openai_responses.routes import (
+    OPENAI_PATHS,
+    failure,
+    render_openai_error,
+)
 
 
 class ChatRoutes:
@@ -48,13 +51,7 @@ class ChatRoutes:
         request_id = request_id_of(http)
         record = record_of(http)
         try:
-            body = await http.body()
-            if record is not None:
-                record.dialect = "openai_chat"
-                record.set_request_body(body)
-            request = parse_chat(body)
-            if record is not None:
-                record.model_requested = request.model
+            request, _ = await pipeline.parse(http, record, "openai_chat", parse_chat)
             completion_id = "chatcmpl-" + uuid.uuid4().hex[:29]
             created = int(self._clock())
             estimate = self._estimate_tokens(request)
@@ -73,15 +70,13 @@ class ChatRoutes:
                     record=record,
                 )
             answer = await pipeline.accumulate(self._generate, request, record)
-            body = render_completion(
+            completion = render_completion(
                 answer,
                 completion_id=completion_id,
                 created=created,
                 model=request.model,
                 input_tokens_estimate=estimate,
             )
-            return BodyResponse(200, body, [(b"content-type", b"application/json")])
+            return BodyResponse(200, completion, [(b"content-type", b"application/json")])
         except errors.GatewayError as exc:
-            pipeline.failed(record, exc)
-            status, headers, error_body = render_error(exc, request_id=request_id)
-            return BodyResponse(status, error_body, headers)
+            return failure(record, exc, request_id)

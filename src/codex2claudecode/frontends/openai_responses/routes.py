@@ -6,7 +6,6 @@ import time
 import uuid
 from collections.abc import Callable
 
-import orjson
 from starlette.requests import Request
 
 from codex2claudecode import errors, ir
@@ -17,6 +16,7 @@ from codex2claudecode.frontends.openai.errors import render_error
 from codex2claudecode.frontends.openai_responses.request import parse_responses
 from codex2claudecode.frontends.openai_responses.response import render_response
 from codex2claudecode.frontends.openai_responses.stream import ResponsesStreamRenderer
+from codex2claudecode.requestlog.record import RequestRecord
 
 SESSION_HEADER = "session_id"
 """The Codex CLI names its conversation in this header (also sent as `session-id`)."""
@@ -26,6 +26,15 @@ OPENAI_PATHS = ("/v1/responses", "/v1/chat/", "/v1/completions", "/v1/embeddings
 
 def render_openai_error(exc: errors.GatewayError, request_id: str) -> tuple[int, Headers, bytes]:
     return render_error(exc, request_id=request_id)
+
+
+def failure(
+    record: RequestRecord | None, exc: errors.GatewayError, request_id: str
+) -> BodyResponse:
+    """An OpenAI route's error answer, noted in the request log."""
+    pipeline.failed(record, exc)
+    status, headers, body = render_error(exc, request_id=request_id)
+    return BodyResponse(status, body, headers)
 
 
 class ResponsesRoutes:
@@ -65,8 +74,7 @@ class ResponsesRoutes:
         passthrough = self._passthrough
         if passthrough is None:
             return self._generate
-        raw = orjson.loads(body)  # valid: `parse_responses` took it
-        return lambda request: passthrough(request, raw)
+        return lambda request: passthrough(request, body)
 
     def _now(self) -> int:
         return int(self._clock())
@@ -76,13 +84,12 @@ class ResponsesRoutes:
         record = record_of(http)
         try:
             session = http.headers.get(SESSION_HEADER) or http.headers.get("session-id")
-            body = await http.body()
-            if record is not None:
-                record.dialect = "openai_responses"
-                record.set_request_body(body)
-            request = parse_responses(body, session_header=session)
-            if record is not None:
-                record.model_requested = request.model
+            request, body = await pipeline.parse(
+                http,
+                record,
+                "openai_responses",
+                lambda raw: parse_responses(raw, session_header=session),
+            )
             response_id = "resp_" + uuid.uuid4().hex
             estimate = self._estimate_tokens(request)
             generate = self._generator(body)
@@ -102,7 +109,7 @@ class ResponsesRoutes:
                 )
             created = self._now()
             answer = await pipeline.accumulate(generate, request, record)
-            body = render_response(
+            rendered = render_response(
                 answer,
                 request,
                 response_id=response_id,
@@ -110,8 +117,6 @@ class ResponsesRoutes:
                 completed_at=self._now(),
                 input_tokens_estimate=estimate,
             )
-            return BodyResponse(200, body, [(b"content-type", b"application/json")])
+            return BodyResponse(200, rendered, [(b"content-type", b"application/json")])
         except errors.GatewayError as exc:
-            pipeline.failed(record, exc)
-            status, headers, error_body = render_error(exc, request_id=request_id)
-            return BodyResponse(status, error_body, headers)
+            return failure(record, exc, request_id)
