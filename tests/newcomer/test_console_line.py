@@ -43,3 +43,15 @@ def test_a_successful_request_has_no_reason(cli_env: dict[str, str], start: list
     line = gateway.next_line()
     assert line is not None
     assert re.fullmatch(r"\d\d:\d\d:\d\d \[[0-9a-f]{8}\] 200 GET /health \d+ms\n", line), line
+
+
+def test_an_openai_refusal_says_why(cli_env: dict[str, str], start: list[Launched]) -> None:
+    # Seen in a fresh-HOME run: the Chat route's 400 was logged without its reason.
+    gateway = launch(start, cli_env, "--port", "0")
+    httpx.post(gateway.url + "/v1/chat/completions", json={"model": "gpt-5.4", "messages": []})
+    line = gateway.next_line()
+    assert line is not None
+    assert "400 POST /v1/chat/completions" in line
+    assert line.rstrip().endswith(
+        ": Invalid 'messages': empty array. Expected at least one message."
+    )

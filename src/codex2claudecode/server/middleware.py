@@ -299,7 +299,8 @@ def _path_and_query(scope: Scope) -> str:
 
 def _reason(state: Mapping[str, Any], status: int) -> str:
     """`: why` for a failed request, from the error the app answered with."""
-    error = state.get("error")
+    record = state.get("request_record")
+    error = state.get("error") or (record.error if record is not None else None)
     return f": {error}" if error and status >= 400 else ""
 
 
