@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from codex2claudecode import __version__, errors
 from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN, gateway_base_url
-from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
+from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for, provider_flag
 from codex2claudecode.commands.invocation import NAME, Localized, command_prefix
 from codex2claudecode.config import Config, ConfigError, Provider
 
@@ -345,7 +345,8 @@ def banner(
             f"WARNING: no usable {name} account; every request will fail until you add one.",
             f"  {problem}",
             "  The gateway picks up a new login as soon as it is written; no restart needed.",
-            f"  Several accounts, limits: `{prefix} accounts list`, `{prefix} limits`",
+            f"  Several accounts, limits: `{prefix} accounts list{provider_flag(config)}`, "
+            f"`{prefix} limits{provider_flag(config)}`",
         ]
     lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)

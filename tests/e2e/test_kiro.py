@@ -534,6 +534,9 @@ def test_health_and_banner_speak_of_kiro(kiro_env: KiroEnv, start: Any) -> None:
     account, problem = account_summary(config)
     assert account == "none" and problem is not None
     assert "accounts import --provider kiro" in problem
-    assert "no usable Kiro account" in banner(config, 8787, problem=problem)
+    warned = banner(config, 8787, problem=problem)
+    assert "no usable Kiro account" in warned
+    # The suggested commands look at Kiro too, not the saved (Codex) provider.
+    assert "accounts list --provider kiro`" in warned and "limits --provider kiro`" in warned
     health = httpx.get(start() + "/health").json()
     assert health["ready"] is False and "Kiro" in health["reason"]

@@ -53,6 +53,15 @@ def add_gateway_flags(
         )
 
 
+def provider_flag(config: Config) -> str:
+    """` --provider X` when another command, left to itself, would pick another provider (the
+    last one saved) than this gateway serves; else ""."""
+    provider = chosen_provider(config)
+    if provider != read_provider(config.provider_config_path):
+        return f" --provider {provider}"
+    return ""
+
+
 def flags_for(config: Config, port: int | None = None) -> str:
     """The flags (with a leading space) that name this gateway to another command: those that
     differ from the defaults. `port` is the bound one when `config.port` is 0.
@@ -61,10 +70,7 @@ def flags_for(config: Config, port: int | None = None) -> str:
     provider (the last one saved), so that `claude-env set` writes this provider's models.
     """
     port = config.port if port is None else port
-    flags = ""
-    provider = chosen_provider(config)
-    if provider != read_provider(config.provider_config_path):
-        flags += f" --provider {provider}"
+    flags = provider_flag(config)
     if config.host != DEFAULT_HOST:
         flags += f" --host {shlex.quote(config.host)}"
     if port != DEFAULT_PORT:
