@@ -35,6 +35,8 @@ DEFAULT_REQUEST_LOG_MAX_ROWS = 10_000
 DEFAULT_REQUEST_LOG_MAX_DAYS = 7.0
 DEFAULT_MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024
 """Anthropic's own request size limit for the Messages API (32 MB)."""
+LOG_BODY_LIMIT = 64 * 1024
+"""Bytes of each body the request log keeps (LOG_BODY on): client and upstream, both ways."""
 
 
 class ConfigError(ValueError):
@@ -186,6 +188,11 @@ class Config:
     @property
     def provider_config_path(self) -> Path:
         return self.home / "provider-config.json"
+
+    @property
+    def log_body_limit(self) -> int:
+        """Bytes of each body the request log keeps; 0 with LOG_BODY off."""
+        return LOG_BODY_LIMIT if self.log_body else 0
 
     @property
     def request_log_path(self) -> Path:

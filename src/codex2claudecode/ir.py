@@ -7,7 +7,7 @@ for their provider and decode its answer into `Event`s. Non-streaming answers ar
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -230,6 +230,51 @@ class Started:
     """Which provider answers (`codex`, `kiro`): for the request log."""
     account: str = ""
     """Which account answers, as users name it (never a credential): for the request log."""
+    upstream: UpstreamExchange | None = None
+    """The HTTP exchange with the upstream that answers: for the request log's detail view."""
+
+
+class UpstreamBody:
+    """The upstream's response body as the backend reads it, kept by reference (for the log).
+
+    `add` keeps whole reads until `limit` bytes are kept (0 keeps none: LOG_BODY=0) and counts
+    every byte; nothing is joined, decoded or copied until the log's writer reads `chunks`.
+    """
+
+    __slots__ = ("chunks", "limit", "render", "size")
+
+    def __init__(self, limit: int, render: Callable[[bytes], str] | None = None) -> None:
+        """
+        Args:
+            render: makes the kept bytes readable (a binary stream as text); None: UTF-8.
+        """
+        self.chunks: list[bytes] = []
+        self.limit = limit
+        self.size = 0
+        """Bytes read in all, kept or not."""
+        self.render = render
+
+    def add(self, chunk: bytes) -> None:
+        if self.size < self.limit:
+            self.chunks.append(chunk)
+        self.size += len(chunk)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamExchange:
+    """What the gateway sent the upstream and what came back, all kept by reference."""
+
+    url: str
+    """The URL actually used (after a fallback to another host)."""
+    status: int
+    request_id: str | None
+    """The upstream's own id for the request (a response header), for its support."""
+    request_headers: Mapping[str, str]
+    """As sent, credentials included: only the log's writer reads them, and redacts them."""
+    request_body: bytes
+    """The exact bytes sent."""
+    response_headers: Sequence[tuple[bytes, bytes]]
+    response_body: UpstreamBody
 
 
 @dataclass(frozen=True, slots=True)

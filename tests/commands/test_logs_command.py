@@ -14,7 +14,7 @@ import pytest
 from codex2claudecode.cli import main
 from codex2claudecode.commands import logs
 from codex2claudecode.requestlog import LogEntry, RequestLog
-from tests.requestlog.records import make_record
+from tests.requestlog.records import make_exchange, make_record
 
 T0 = datetime(2026, 3, 2, 9, 30, 5, tzinfo=UTC).timestamp()
 RECENT = time.time() - 600  # within the log's retention
@@ -89,6 +89,37 @@ def test_one_request_in_full(home: Path, capsys: pytest.CaptureFixture[str]) -> 
     detail = orjson.loads(capsys.readouterr().out)
     assert detail["entry"]["id"] == "req-0"
     assert detail["request_body"] == '{"model":"claude-sonnet-4-5","stream":true}'
+
+
+def test_one_request_with_its_upstream_exchange(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = RequestLog(home / "requests.db", flush_interval=3600.0)
+    record = make_record(log, id="req-up", started_at=RECENT)
+    record.set_upstream(make_exchange())
+    log.submit(record)
+    log.close()
+    assert main(["logs", "--json"]) == 0
+    [listed] = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert listed["upstream_url"] == "https://chatgpt.example/backend-api/codex/responses"
+    assert listed["upstream_request_id"] == "req_up_1" and listed["upstream_status"] == 200
+    assert main(["logs", "--id", "req-up", "--json"]) == 0
+    detail = orjson.loads(capsys.readouterr().out)
+    assert detail["upstream_request_headers"] == [
+        ["authorization", "[redacted]"],
+        ["originator", "codex_cli_rs"],
+    ]
+    assert detail["upstream_request_body"] == '{"model":"gpt-5.4","stream":true}'
+    assert detail["upstream_response_headers"] == [["content-type", "text/event-stream"]]
+    assert detail["upstream_response_body"].startswith("event: response.created")
+    assert detail["upstream_request_body_truncated"] is False
+    assert detail["request_body"] == '{"model":"claude-sonnet-4-5","stream":true}'  # kept too
+    assert main(["logs", "--id", "req-up"]) == 0
+    out = capsys.readouterr().out
+    assert "Upstream:       https://chatgpt.example/backend-api/codex/responses req_up_1" in out
+    assert "Upstream request headers:\n  authorization: [redacted]" in out
+    assert 'Upstream request body:\n{\n  "model": "gpt-5.4",' in out
+    assert "Upstream response body:\nevent: response.created" in out
 
 
 def test_an_unknown_id(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,6 +37,23 @@ def make_record(log: RequestLog | None = None, **overrides: Any) -> RequestRecor
     return record
 
 
+def make_exchange(**overrides: Any) -> ir.UpstreamExchange:
+    """A Codex exchange as the backend reports it, its whole answer kept (64 KiB cap)."""
+    body = ir.UpstreamBody(overrides.pop("limit", 64 * 1024), overrides.pop("render", None))
+    for chunk in overrides.pop("chunks", [b"event: response.created\ndata: {}\n\n"]):
+        body.add(chunk)
+    fields: dict[str, Any] = {
+        "url": "https://chatgpt.example/backend-api/codex/responses",
+        "status": 200,
+        "request_id": "req_up_1",
+        "request_headers": {"authorization": "Bearer at-1", "originator": "codex_cli_rs"},
+        "request_body": b'{"model":"gpt-5.4","stream":true}',
+        "response_headers": ((b"content-type", b"text/event-stream"),),
+        "response_body": body,
+    }
+    return ir.UpstreamExchange(**{**fields, **overrides})
+
+
 def rows(path: Path, sql: str = "SELECT id FROM requests ORDER BY seq") -> list[Any]:
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return conn.execute(sql).fetchall()

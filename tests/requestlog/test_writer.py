@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codex2claudecode.requestlog import LogReader, RequestLog
-from tests.requestlog.records import ids, make_record, rows
+from tests.requestlog.records import ids, make_exchange, make_record, rows
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_800_000_000.0
@@ -160,7 +160,7 @@ def test_the_file_is_private_and_versioned(db: Path, open_logs: list[RequestLog]
     for path in db.parent.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
-    assert rows(db, "PRAGMA user_version") == [(1,)]
+    assert rows(db, "PRAGMA user_version") == [(2,)]
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
 
 
@@ -192,9 +192,40 @@ def test_secrets_never_reach_the_database_file(db: Path) -> None:
         b'eyJwbGFudGVkIjoidG9rZW4ifQ.cGxhbnRlZC1zaWc"}}'
     )
     record.add_response_chunk(b'data: {"echo":"Bearer planted-echoed-bearer"}\n\n')
+    record.set_upstream(
+        make_exchange(
+            url="https://q.example/generate?X-Amz-Signature=planted0signature0hex",
+            request_headers={
+                "authorization": "Bearer planted-upstream-access",
+                "x-api-key": "planted-upstream-key",
+                "x-amz-security-token": "planted-session-token",
+                "cookie": "cf=planted-upstream-cookie",
+                "chatgpt-account-id": "acct-kept-1",
+            },
+            request_body=b'{"input":"hi","auth":{"accessToken":"planted-body-access",'
+            b'"sessionToken":"planted-body-session"},"url":"https://s3.example/o?'
+            b'X-Amz-Credential=AKIAPLANTED&X-Amz-Signature=planted1signature"}',
+            response_headers=[(b"set-cookie", b"__cf_bm=planted-upstream-set-cookie")],
+            chunks=[
+                b'event: response.created\ndata: {"refresh_token":"planted-sse-refresh"',
+                b',"x":"Bearer planted-sse-bearer"}\n\n',
+            ],
+        )
+    )
     log.submit(record)
     log.close()
     planted = [
+        b"planted0signature0hex",
+        b"planted-upstream-access",
+        b"planted-upstream-key",
+        b"planted-session-token",
+        b"planted-upstream-cookie",
+        b"planted-body-access",
+        b"planted-body-session",
+        b"planted1signature",
+        b"planted-upstream-set-cookie",
+        b"planted-sse-refresh",
+        b"planted-sse-bearer",
         *SECRETS.values(),
         b"local-gateway-password-123",
         b"PLANTEDkeyPLANTEDkey",
@@ -215,6 +246,12 @@ def test_secrets_never_reach_the_database_file(db: Path) -> None:
         detail = reader.get("secret-1")
     assert detail is not None and detail.request_body is not None
     assert '"refresh_token":"[redacted]"' in detail.request_body
+    assert ("chatgpt-account-id", "acct-kept-1") in detail.upstream_request_headers
+    assert (
+        detail.upstream_request_body is not None and '"input":"hi"' in detail.upstream_request_body
+    )
+    assert detail.upstream_response_body is not None
+    assert detail.upstream_response_body.startswith("event: response.created")
 
 
 # ---------------------------------------------------------------------- retention
@@ -373,3 +410,124 @@ def test_a_log_from_a_newer_version_is_left_alone(
     assert "schema version 99" in warning and "newer codex2claudecode" in warning
     assert rows(db, "SELECT name FROM sqlite_master") == []
     os.chmod(db, 0o600)
+
+
+# ---------------------------------------------------------------------- the upstream exchange
+
+
+def test_the_upstream_exchange_is_stored(db: Path, open_logs: list[RequestLog]) -> None:
+    log = new_log(open_logs, db)
+    record = make_record(log, id="up-1")
+    record.set_upstream(make_exchange())
+    log.submit(record)
+    log.flush()
+    with LogReader(db) as reader:
+        detail = reader.get("up-1")
+    assert detail is not None
+    entry = detail.entry
+    assert entry.upstream_url == "https://chatgpt.example/backend-api/codex/responses"
+    assert (entry.upstream_request_id, entry.upstream_status) == ("req_up_1", 200)
+    assert detail.upstream_request_headers == [
+        ("authorization", "[redacted]"),
+        ("originator", "codex_cli_rs"),
+    ]
+    assert detail.upstream_request_body == '{"model":"gpt-5.4","stream":true}'
+    assert detail.upstream_response_headers == [("content-type", "text/event-stream")]
+    assert detail.upstream_response_body == "event: response.created\ndata: {}\n\n"
+    assert not detail.upstream_request_body_truncated
+    assert not detail.upstream_response_body_truncated
+
+
+def test_upstream_bodies_are_capped_rendered_and_flagged(
+    db: Path, open_logs: list[RequestLog]
+) -> None:
+    log = new_log(open_logs, db, body_limit=100)
+    record = make_record(log, id="up-cap")
+    kept = [b"x" * 60, b"y" * 60, b"z" * 60]  # the third read comes after the cap
+    record.set_upstream(
+        make_exchange(
+            limit=100,
+            chunks=kept,
+            render=lambda data: data.decode().upper(),
+            request_body=b"b" * 150,
+        )
+    )
+    log.submit(record)
+    log.flush()
+    with LogReader(db) as reader:
+        detail = reader.get("up-cap")
+    assert detail is not None
+    assert detail.upstream_response_body == "X" * 60 + "Y" * 40
+    assert detail.upstream_response_body_truncated
+    assert detail.upstream_request_body == "b" * 100 and detail.upstream_request_body_truncated
+
+
+def test_without_log_body_the_upstream_bodies_are_not_kept(
+    db: Path, open_logs: list[RequestLog]
+) -> None:
+    log = new_log(open_logs, db, log_body=False)
+    record = make_record(log, id="up-none")
+    record.set_upstream(make_exchange(limit=0))
+    log.submit(record)
+    log.flush()
+    assert rows(db, "SELECT upstream_request_body, upstream_response_body FROM requests") == [
+        (None, None)
+    ]
+
+
+SCHEMA_1 = """
+CREATE TABLE requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, started_at REAL NOT NULL,
+    dialect TEXT, method TEXT NOT NULL, path TEXT NOT NULL, model_requested TEXT,
+    model_used TEXT, provider TEXT, account TEXT, status INTEGER NOT NULL,
+    upstream_status INTEGER, upstream_url TEXT, upstream_request_id TEXT, duration_ms REAL,
+    ttfb_ms REAL, input_tokens INTEGER, cached_tokens INTEGER, output_tokens INTEGER,
+    reasoning_tokens INTEGER, stop_reason TEXT, error TEXT, request_headers TEXT,
+    response_headers TEXT, request_body TEXT,
+    request_body_truncated INTEGER NOT NULL DEFAULT 0, response_body TEXT,
+    response_body_truncated INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX requests_started_at ON requests(started_at);
+CREATE INDEX requests_id ON requests(id);
+INSERT INTO requests (id, started_at, method, path, status, request_headers, request_body,
+    response_body) VALUES ('old-1', 1700000000.5, 'POST', '/v1/messages', 200,
+    '[["content-type","application/json"]]', '{"model":"m"}', 'event: x');
+PRAGMA user_version = 1;
+"""
+"""The request log as version 1 of the gateway created it, with one request in it."""
+
+
+def test_a_version_1_log_is_migrated_and_keeps_its_rows(
+    db: Path, open_logs: list[RequestLog]
+) -> None:
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:
+        conn.executescript(SCHEMA_1)
+    with LogReader(db) as reader:  # read before any gateway migrated it
+        old = reader.get("old-1")
+    assert old is not None and old.request_body == '{"model":"m"}'
+    assert old.upstream_request_body is None and old.upstream_request_headers == []
+
+    log = new_log(open_logs, db, max_age_days=1e6)
+    record = make_record(log, id="new-1")
+    record.set_upstream(make_exchange())
+    log.submit(record)
+    log.flush()
+    assert rows(db, "PRAGMA user_version") == [(2,)]
+    assert ids(db) == ["old-1", "new-1"]
+    with LogReader(db) as reader:
+        old = reader.get("old-1")
+        new = reader.get("new-1")
+    assert old is not None and new is not None
+    assert (old.entry.started_at, old.request_body, old.response_body) == (
+        1700000000.5,
+        '{"model":"m"}',
+        "event: x",
+    )
+    assert old.upstream_request_body is None and not old.upstream_response_body_truncated
+    assert new.upstream_request_body == '{"model":"gpt-5.4","stream":true}'
+    log.close()
+    reopened = new_log(open_logs, db, max_age_days=1e6)  # opening a v2 file changes nothing
+    reopened.submit(make_record(reopened, id="new-2"))
+    reopened.flush()
+    assert ids(db) == ["old-1", "new-1", "new-2"]

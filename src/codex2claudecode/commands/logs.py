@@ -179,16 +179,35 @@ def render_detail(detail: LogDetail, tz: tzinfo | None = None) -> str:
     ]
     width = max(len(name) for name, _ in facts)
     lines = [f"{name + ':':<{width + 1}} {value}" for name, value in facts]
-    for title, headers in (
+    headers = [
         ("Request headers", detail.request_headers),
         ("Response headers", detail.response_headers),
-    ):
-        shown = [f"  {name}: {value}" for name, value in headers] or ["  (none recorded)"]
-        lines += ["", f"{title}:", *shown]
-    for title, body, truncated in (
+    ]
+    bodies = [
         ("Request body", detail.request_body, detail.request_body_truncated),
         ("Response body", detail.response_body, detail.response_body_truncated),
-    ):
+    ]
+    if detail.upstream_request_headers or detail.upstream_response_headers:
+        headers += [
+            ("Upstream request headers", detail.upstream_request_headers),
+            ("Upstream response headers", detail.upstream_response_headers),
+        ]
+        bodies += [
+            (
+                "Upstream request body",
+                detail.upstream_request_body,
+                detail.upstream_request_body_truncated,
+            ),
+            (
+                "Upstream response body",
+                detail.upstream_response_body,
+                detail.upstream_response_body_truncated,
+            ),
+        ]
+    for title, pairs in headers:
+        shown = [f"  {name}: {value}" for name, value in pairs] or ["  (none recorded)"]
+        lines += ["", f"{title}:", *shown]
+    for title, body, truncated in bodies:
         note = " (truncated)" if truncated else ""
         lines += ["", f"{title}{note}:", _pretty(body).rstrip() if body else "  (not recorded)"]
     return "\n".join(lines)

@@ -41,7 +41,10 @@ def observe(record: RequestRecord | None, batch: list[ir.Event]) -> None:
             record.model_used = event.model
             record.provider = event.provider or record.provider
             record.account = event.account or record.account
-            record.upstream_status = 200
+            if event.upstream is None:
+                record.upstream_status = 200
+            else:
+                record.set_upstream(event.upstream)
         elif isinstance(event, ir.Usage):
             record.set_usage(event)
         elif isinstance(event, ir.Stop):

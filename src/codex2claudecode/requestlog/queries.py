@@ -7,14 +7,14 @@ log that does not exist yet reads as empty. Times are epoch seconds and are alwa
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import orjson
 
-from codex2claudecode.requestlog.schema import SUMMARY_COLUMNS
+from codex2claudecode.requestlog.schema import DETAIL_COLUMNS, SUMMARY_COLUMNS
 
 _SUMMARY = ", ".join(("seq", *SUMMARY_COLUMNS))
 
@@ -64,6 +64,15 @@ class LogDetail:
     request_body_truncated: bool
     response_body: str | None
     response_body_truncated: bool
+    upstream_request_headers: list[tuple[str, str]] = field(default_factory=list)
+    """What the gateway sent the upstream (credentials redacted); empty: no upstream call
+    reached an answer, or the log predates schema 2."""
+    upstream_request_body: str | None = None
+    upstream_request_body_truncated: bool = False
+    upstream_response_headers: list[tuple[str, str]] = field(default_factory=list)
+    upstream_response_body: str | None = None
+    """As the upstream sent it: SSE text from Codex, one line per event-stream frame from Kiro."""
+    upstream_response_body_truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +111,10 @@ class LogReader:
 
     def get(self, request_id: str) -> LogDetail | None:
         """One request by its id (or by its `seq` number), with headers and bodies."""
-        columns = f"{_SUMMARY}, request_headers, response_headers, request_body, "
-        columns += "request_body_truncated, response_body, response_body_truncated"
+        # A version-1 file (no gateway has opened it for writing since) lacks the upstream
+        # columns: read what it has, the rest reads as not recorded.
+        detail = DETAIL_COLUMNS if self._version() >= 2 else DETAIL_COLUMNS[:6]
+        columns = f"{_SUMMARY}, {', '.join(detail)}"
         key = "seq" if request_id.isdigit() else "id"
         rows = self._query(
             f"SELECT {columns} FROM requests WHERE {key} = ? ORDER BY seq DESC LIMIT 1",
@@ -111,7 +122,7 @@ class LogReader:
         )
         if not rows:
             return None
-        row = rows[0]
+        row = (*rows[0], *(None,) * (len(DETAIL_COLUMNS) - len(detail)))
         n = len(SUMMARY_COLUMNS) + 1
         return LogDetail(
             entry=LogEntry(*row[:n]),
@@ -121,6 +132,12 @@ class LogReader:
             request_body_truncated=bool(row[n + 3]),
             response_body=row[n + 4],
             response_body_truncated=bool(row[n + 5]),
+            upstream_request_headers=_pairs(row[n + 6]),
+            upstream_request_body=row[n + 7],
+            upstream_request_body_truncated=bool(row[n + 8]),
+            upstream_response_headers=_pairs(row[n + 9]),
+            upstream_response_body=row[n + 10],
+            upstream_response_body_truncated=bool(row[n + 11]),
         )
 
     def token_totals(self, since: float | None = None) -> list[TokenTotals]:
@@ -137,6 +154,10 @@ class LogReader:
     def requests_since(self, since: float) -> int:
         """How many requests started at or after `since` (e.g. now - 60: requests per minute)."""
         rows = self._query("SELECT COUNT(*) FROM requests WHERE started_at >= ?", (since,))
+        return int(rows[0][0]) if rows else 0
+
+    def _version(self) -> int:
+        rows = self._query("PRAGMA user_version", ())
         return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:

@@ -12,11 +12,12 @@ import time
 from collections.abc import Sequence
 
 from codex2claudecode import ir
+from codex2claudecode.config import LOG_BODY_LIMIT
 
 Headers = Sequence[tuple[bytes, bytes]]
 """ASGI-style raw headers, kept by reference and decoded by the writer."""
 
-DEFAULT_BODY_LIMIT = 64 * 1024
+DEFAULT_BODY_LIMIT = LOG_BODY_LIMIT
 
 
 class RequestRecord:
@@ -48,6 +49,7 @@ class RequestRecord:
         "status",
         "stop_reason",
         "ttfb_ms",
+        "upstream",
         "upstream_request_id",
         "upstream_status",
         "upstream_url",
@@ -88,6 +90,8 @@ class RequestRecord:
         self.upstream_status: int | None = None
         self.upstream_url: str | None = None
         self.upstream_request_id: str | None = None
+        self.upstream: ir.UpstreamExchange | None = None
+        """Headers and bodies of the exchange with the upstream (read by the writer only)."""
         self.duration_ms: float | None = None
         self.ttfb_ms: float | None = None
         self.input_tokens: int | None = None
@@ -115,6 +119,13 @@ class RequestRecord:
         if self._response_size < self.body_limit:
             self._response_chunks.append(chunk)
         self._response_size += len(chunk)
+
+    def set_upstream(self, exchange: ir.UpstreamExchange) -> None:
+        """Note the upstream exchange that answers (by reference, as all else here)."""
+        self.upstream = exchange
+        self.upstream_url = exchange.url
+        self.upstream_request_id = exchange.request_id
+        self.upstream_status = exchange.status
 
     def set_usage(self, usage: ir.Usage) -> None:
         self.input_tokens = usage.input_tokens

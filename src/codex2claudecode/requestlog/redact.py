@@ -73,6 +73,8 @@ _SHAPES = (
     re.compile(rb"sk-[A-Za-z0-9_-]{16,}"),  # OpenAI and Anthropic API keys
     re.compile(rb"A[KS]IA[0-9A-Z]{16}"),  # AWS access key ids
     re.compile(rb"ao[ar][A-Za-z0-9_-]{40,}"),  # AWS SSO access and refresh tokens (Kiro)
+    # SigV4 presigned-URL parts, wherever a URL lands (inside JSON the form pass is skipped).
+    re.compile(rb"[Xx]-[Aa]mz-(?:[Ss]ignature|[Ss]ecurity-[Tt]oken|[Cc]redential)=[^&\s\"'\\]+"),
 )
 
 

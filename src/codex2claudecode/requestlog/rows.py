@@ -6,10 +6,11 @@ JSON-encoding the headers) happens here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 
 import orjson
 
+from codex2claudecode import ir
 from codex2claudecode.requestlog.record import RequestRecord
 from codex2claudecode.requestlog.redact import redact_body, redact_headers, redact_text
 
@@ -29,6 +30,7 @@ def to_row(
         record.request_body, len(record.request_body or b""), limit, pause
     )
     response_body, response_cut = _body(record.response_body, record.response_size, limit, pause)
+    upstream = _upstream(record.upstream, limit, pause)
     return (
         record.id,
         record.started_at,
@@ -57,20 +59,59 @@ def to_row(
         request_cut,
         response_body,
         response_cut,
+        *upstream,
     )
 
 
+def _upstream(
+    exchange: ir.UpstreamExchange | None, limit: int, pause: Callable[[], object] | None
+) -> tuple[object, ...]:
+    """The six upstream columns: request headers, body, cut; response headers, body, cut."""
+    if exchange is None:
+        return (None, None, False, None, None, False)
+    sent = exchange.request_body
+    request_body, request_cut = _body(sent, len(sent), limit, pause)
+    kept = exchange.response_body
+    response_body, response_cut = _body(b"".join(kept.chunks), kept.size, limit, pause, kept.render)
+    return (
+        _headers(_encoded(exchange.request_headers)),
+        request_body,
+        request_cut,
+        _headers(exchange.response_headers),
+        response_body,
+        response_cut,
+    )
+
+
+def _encoded(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+        for name, value in headers.items()
+    ]
+
+
 def _body(
-    body: bytes | None, size: int, limit: int, pause: Callable[[], object] | None
+    body: bytes | None,
+    size: int,
+    limit: int,
+    pause: Callable[[], object] | None,
+    render: Callable[[bytes], str] | None = None,
 ) -> tuple[str | None, bool]:
-    """Redacted text of at most `limit` characters, and whether anything was cut."""
+    """Redacted text of at most `limit` characters, and whether anything was cut.
+
+    Args:
+        render: makes a binary body readable first (it sees all the kept bytes).
+    """
     if not body or not limit:
         return None, False
+    if render is not None:
+        body = render(body).encode("utf-8", "surrogatepass")
+        size = max(size, len(body))
     text = redact_body(body[: limit + _REDACT_MARGIN], pause)
     return text[:limit], size > limit or len(text) > limit
 
 
-def _headers(headers: Sequence[tuple[bytes, bytes]] | None) -> str | None:
+def _headers(headers: Iterable[tuple[bytes, bytes]] | None) -> str | None:
     if headers is None:
         return None
     return orjson.dumps(redact_headers(headers)).decode()

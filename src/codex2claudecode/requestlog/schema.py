@@ -2,12 +2,16 @@
 
 One table, `requests`, one row per request. `seq` orders rows by commit (SQLite serialises
 writers, so a follower never misses a row); bodies come last so that listing queries do not
-read their overflow pages. `PRAGMA user_version` holds `SCHEMA_VERSION`.
+read their overflow pages. `PRAGMA user_version` holds `SCHEMA_VERSION`; `MIGRATIONS[v]`
+brings a version-`v` file to `v + 1`.
+
+Version 2 added the upstream exchange: the headers and body sent upstream, and the
+upstream's response headers and body (for Kiro's binary stream, its frames as text).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 COLUMNS = (
     "id",
@@ -37,10 +41,18 @@ COLUMNS = (
     "request_body_truncated",
     "response_body",
     "response_body_truncated",
+    "upstream_request_headers",
+    "upstream_request_body",
+    "upstream_request_body_truncated",
+    "upstream_response_headers",
+    "upstream_response_body",
+    "upstream_response_body_truncated",
 )
 
 SUMMARY_COLUMNS = COLUMNS[: COLUMNS.index("request_headers")]
 """Everything but headers and bodies: what listings read."""
+DETAIL_COLUMNS = COLUMNS[len(SUMMARY_COLUMNS) :]
+"""Headers and bodies, the client's then the upstream's: what the detail view adds."""
 
 CREATE = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -71,10 +83,29 @@ CREATE TABLE IF NOT EXISTS requests (
     request_body TEXT,
     request_body_truncated INTEGER NOT NULL DEFAULT 0,
     response_body TEXT,
-    response_body_truncated INTEGER NOT NULL DEFAULT 0
+    response_body_truncated INTEGER NOT NULL DEFAULT 0,
+    upstream_request_headers TEXT,
+    upstream_request_body TEXT,
+    upstream_request_body_truncated INTEGER NOT NULL DEFAULT 0,
+    upstream_response_headers TEXT,
+    upstream_response_body TEXT,
+    upstream_response_body_truncated INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS requests_started_at ON requests(started_at);
 CREATE INDEX IF NOT EXISTS requests_id ON requests(id);
 """
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE requests ADD COLUMN upstream_request_headers TEXT",
+        "ALTER TABLE requests ADD COLUMN upstream_request_body TEXT",
+        "ALTER TABLE requests ADD COLUMN "
+        "upstream_request_body_truncated INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE requests ADD COLUMN upstream_response_headers TEXT",
+        "ALTER TABLE requests ADD COLUMN upstream_response_body TEXT",
+        "ALTER TABLE requests ADD COLUMN "
+        "upstream_response_body_truncated INTEGER NOT NULL DEFAULT 0",
+    ),
+}
 
 INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"

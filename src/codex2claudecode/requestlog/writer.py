@@ -22,7 +22,7 @@ from pathlib import Path
 from codex2claudecode.config import Config
 from codex2claudecode.requestlog.record import DEFAULT_BODY_LIMIT, RequestRecord
 from codex2claudecode.requestlog.rows import to_row
-from codex2claudecode.requestlog.schema import CREATE, INSERT, SCHEMA_VERSION
+from codex2claudecode.requestlog.schema import CREATE, INSERT, MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("codex2claudecode.requestlog")
 
@@ -266,10 +266,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
         )
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for statement in CREATE.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # Read again under the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            statements = tuple(s for s in CREATE.split(";") if s.strip())
+        else:
+            statements = tuple(s for v in range(version, SCHEMA_VERSION) for s in MIGRATIONS[v])
+        for statement in statements:
+            conn.execute(statement)
+        if version < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

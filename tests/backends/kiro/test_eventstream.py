@@ -15,6 +15,7 @@ from codex2claudecode.backends.kiro.eventstream import (
     Frame,
     HeaderValue,
     Timestamp,
+    frames_text,
 )
 from tests.fakes.kiro_stream import (
     BYTE,
@@ -23,6 +24,7 @@ from tests.fakes.kiro_stream import (
     Typed,
     assistant_text,
     encode_frame,
+    exception_frame,
     flip_byte,
     text_answer,
     tool_call,
@@ -218,3 +220,29 @@ def test_a_large_frame_split_across_many_reads() -> None:
     data = encode_frame({":message-type": "event"}, payload)
     chunks = [data[i : i + 1000] for i in range(0, len(data), 1000)]
     assert parse(*chunks) == [Frame({":message-type": "event"}, payload)]
+
+
+# ---------------------------------------------------------------------- as text, for the log
+
+
+def test_frames_as_text_one_line_each() -> None:
+    data = assistant_text("Hi") + exception_frame("ThrottlingException", "slow down")
+    lines = frames_text(data).splitlines()
+    assert lines[0] == 'assistantResponseEvent {"content":"Hi"}'
+    assert lines[1].startswith("ThrottlingException {")
+    assert "slow down" in lines[1]
+
+
+def test_frames_as_text_say_where_the_log_cut_the_stream() -> None:
+    whole = text_answer("Hello")
+    first = assistant_text("x")
+    cut = first + whole[: len(whole) // 2]
+    text = frames_text(cut)
+    assert text.splitlines()[0] == 'assistantResponseEvent {"content":"x"}'
+    assert text.endswith("bytes of a frame the log cut off)")
+
+
+def test_frames_as_text_of_something_else_say_so() -> None:
+    assert frames_text(b"<html>not a stream</html>\n" * 4).startswith(
+        "(not an event stream the log can show: the upstream sent a corrupt"
+    )

@@ -62,11 +62,14 @@ class CodexBackend:
         handshake_hold: float = HANDSHAKE_HOLD,
         clock: Callable[[], float] = time.time,
         limits: StreamLimits | None = None,
+        log_body_limit: int = 0,
     ) -> None:
         """
         Args:
             limits: how long the upstream may take to start, between events and in all.
+            log_body_limit: bytes of each upstream answer kept for the request log (0: none).
         """
+        self._log_body_limit = log_body_limit
         self._accounts = accounts
         self._limits = limits or StreamLimits()
         self._clock = clock
@@ -132,8 +135,10 @@ class CodexBackend:
                         on_rate_limits=self._accounts.rate_limit_events(member),
                         reasoning=reasoning_shown(request),
                     )
-                    stream = _Stream(response, decoder)
-                    first = _stamped(await stream.handshake(self._handshake_hold), member.key)
+                    exchange = _exchange(response, body, self._log_body_limit)
+                    stamp = _Stamp(member.key, exchange)
+                    stream = _Stream(response, decoder, exchange.response_body)
+                    first = stamp(await stream.handshake(self._handshake_hold))
                     self._accounts.served(member, session)
                     if first:
                         began = True
@@ -141,7 +146,7 @@ class CodexBackend:
                     while (batch := await stream.read()) is not None:
                         if batch:
                             began = True  # from here on, errors can only go in-band
-                            yield batch
+                            yield stamp(batch) if stamp.pending else batch
                     if decoder.done:
                         await _drain(response)
                 return
@@ -248,26 +253,68 @@ def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
         exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
 
 
-def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:
-    """The batch with the provider and account named on `Started`, for the request log."""
-    return [
-        dataclasses.replace(e, provider="codex", account=account)
-        if isinstance(e, ir.Started)
-        else e
-        for e in batch
-    ]
+REQUEST_ID_HEADERS = ("x-request-id", "x-oai-request-id")
+"""Where the ChatGPT backend names its request id (the Codex CLI reads them in this order)."""
+
+
+def _exchange(response: aiohttp.ClientResponse, body: bytes, limit: int) -> ir.UpstreamExchange:
+    """The exchange for the request log: references only, nothing copied or decoded."""
+    headers = response.headers
+    return ir.UpstreamExchange(
+        url=str(response.url),
+        status=response.status,
+        request_id=next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None),
+        request_headers=response.request_info.headers,
+        request_body=body,
+        response_headers=response.raw_headers,
+        response_body=ir.UpstreamBody(limit),
+    )
+
+
+class _Stamp:
+    """Names the provider, account and exchange on `Started`, for the request log.
+
+    `Started` is normally in the handshake batch; when the handshake hold ran out before it
+    came, it is in a later one, so batches are stamped until it has been seen.
+    """
+
+    __slots__ = ("_account", "_exchange", "pending")
+
+    def __init__(self, account: str, exchange: ir.UpstreamExchange) -> None:
+        self._account = account
+        self._exchange = exchange
+        self.pending = True
+
+    def __call__(self, batch: list[ir.Event]) -> list[ir.Event]:
+        if not self.pending:
+            return batch
+        out: list[ir.Event] = []
+        for event in batch:
+            if isinstance(event, ir.Started):
+                self.pending = False
+                event = dataclasses.replace(
+                    event, provider="codex", account=self._account, upstream=self._exchange
+                )
+            out.append(event)
+        return out
 
 
 class _Stream:
     """One upstream response body, read as batches of ir events (one batch per read)."""
 
-    __slots__ = ("_content", "_decoder", "_ended", "_parser")
+    __slots__ = ("_content", "_decoder", "_ended", "_parser", "_tap")
 
-    def __init__(self, response: aiohttp.ClientResponse, decoder: ResponsesDecoder) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        decoder: ResponsesDecoder,
+        kept: ir.UpstreamBody,
+    ) -> None:
         self._content = response.content
         self._parser = SSEParser()
         self._decoder = decoder
         self._ended = False
+        self._tap = kept if kept.limit else None
 
     async def handshake(self, hold: float) -> list[ir.Event]:
         """The first batch: held back while it only announces the response, for `hold` s.
@@ -306,6 +353,8 @@ class _Stream:
             raise errors.UpstreamFailed(
                 f"the connection to the ChatGPT backend broke mid-stream ({broke})"
             ) from exc
+        if self._tap is not None:
+            self._tap.add(chunk)
         decoder = self._decoder
         batch: list[ir.Event] = []
         if not chunk:  # the end of the body

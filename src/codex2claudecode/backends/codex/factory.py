@@ -19,4 +19,5 @@ def build_codex_backend(config: Config, http: SharedSession) -> CodexBackend:
         tier_models=config.model_overrides,
         service_tier=FastMode.from_config(config).service_tier,
         limits=StreamLimits.from_config(config),
+        log_body_limit=config.log_body_limit,
     )

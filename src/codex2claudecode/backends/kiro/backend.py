@@ -28,6 +28,7 @@ from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.kiro.catalog import ModelCatalog
 from codex2claudecode.backends.kiro.client import KiroRefused, Opened
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
+from codex2claudecode.backends.kiro.eventstream import frames_text
 from codex2claudecode.backends.kiro.failures import Failure
 from codex2claudecode.backends.kiro.lint import lint_payload
 from codex2claudecode.backends.kiro.models import KiroModel, reasoning_shown, resolve_model
@@ -120,14 +121,24 @@ class KiroBackend:
             try:
                 async with member.handle.client.generate(payload.body) as opened:
                     self._accounts.served(member, request.session_key)
+                    exchange = _exchange(opened, self._config.log_body_limit)
+                    stamp = _Stamp(member.key, exchange)
                     batches = self._decode(
-                        opened, request, model, payload, member, response_id, bool(searched)
+                        opened,
+                        request,
+                        model,
+                        payload,
+                        member,
+                        response_id,
+                        bool(searched),
+                        exchange.response_body,
                     )
                     async for batch in batches:
                         # The search goes out with the first answer, so a refusal before it
                         # can still move to another account.
-                        yield searched + batch if searched else batch
-                        searched = []
+                        if searched:
+                            batch, searched = searched + batch, []
+                        yield stamp(batch) if stamp.pending else batch
                 return
             except KiroRefused as refused:
                 failure = refused.failure
@@ -268,6 +279,7 @@ class KiroBackend:
         member: KiroMember,
         response_id: str,
         announced: bool,
+        kept: ir.UpstreamBody,
     ) -> ir.EventBatches:
         decoder = KiroDecoder(
             response_id=response_id,
@@ -283,8 +295,11 @@ class KiroBackend:
         remember = partial(self._signatures.record, member.key, model.id)
         names = _ClientNames(payload.tool_names, payload.property_keys)
         content = opened.response.content
+        tap = kept if kept.limit else None
         chunk = opened.first
         while True:
+            if tap is not None:
+                tap.add(chunk)
             if chunk:
                 batch = names.restore(stream.feed(chunk))
             else:
@@ -296,11 +311,11 @@ class KiroBackend:
                     )
                 if batch:
                     remember(batch)
-                    yield _stamped(batch, member.key)
+                    yield batch
                 return
             if batch:
                 remember(batch)
-                yield _stamped(batch, member.key)
+                yield batch
             if decoder.done:
                 return
             chunk = await _read(content)
@@ -324,12 +339,45 @@ class KiroBackend:
         await self._accounts.settle()
 
 
-def _stamped(batch: list[ir.Event], account: str) -> list[ir.Event]:
-    """The batch with the provider and account named on `Started`, for the request log."""
-    return [
-        dataclasses.replace(e, provider="kiro", account=account) if isinstance(e, ir.Started) else e
-        for e in batch
-    ]
+REQUEST_ID_HEADER = "x-amzn-requestid"
+"""Where AWS services, Kiro's among them, name their request id."""
+
+
+def _exchange(opened: Opened, limit: int) -> ir.UpstreamExchange:
+    """The exchange for the request log: references only, nothing copied or decoded."""
+    response = opened.response
+    return ir.UpstreamExchange(
+        url=str(response.url),
+        status=response.status,
+        request_id=response.headers.get(REQUEST_ID_HEADER),
+        request_headers=response.request_info.headers,
+        request_body=opened.sent,
+        response_headers=response.raw_headers,
+        response_body=ir.UpstreamBody(limit, render=frames_text),
+    )
+
+
+class _Stamp:
+    """Names the provider, account and exchange on `Started` (for the request log); batches
+    are stamped until it has been seen, as it goes out with the first content."""
+
+    __slots__ = ("_account", "_exchange", "pending")
+
+    def __init__(self, account: str, exchange: ir.UpstreamExchange) -> None:
+        self._account = account
+        self._exchange = exchange
+        self.pending = True
+
+    def __call__(self, batch: list[ir.Event]) -> list[ir.Event]:
+        out: list[ir.Event] = []
+        for event in batch:
+            if isinstance(event, ir.Started):
+                self.pending = False
+                event = dataclasses.replace(
+                    event, provider="kiro", account=self._account, upstream=self._exchange
+                )
+            out.append(event)
+        return out
 
 
 def _token(length: int) -> str:

@@ -60,6 +60,8 @@ class Opened:
 
     response: aiohttp.ClientResponse
     first: bytes
+    sent: bytes
+    """The exact body sent (the account's profile ARN added): for the request log."""
 
 
 class KiroClient:
@@ -98,7 +100,7 @@ class KiroClient:
         """
         attempts = 1 + self._first_token_retries
         for attempt in range(attempts):
-            response = await self._request("POST", "generateAssistantResponse", payload)
+            response, sent = await self._request("POST", "generateAssistantResponse", payload)
             try:
                 first = await self._first_bytes(response)
             except TimeoutError:
@@ -116,7 +118,7 @@ class KiroClient:
                 response.close()
                 raise
             try:
-                yield Opened(response, first)
+                yield Opened(response, first, sent or b"")
             finally:
                 if response.content.at_eof():
                     response.release()
@@ -186,7 +188,7 @@ class KiroClient:
             raise _unreachable(exc, url, self.config.proxies.for_url(url)) from exc
 
     async def _small(self, method: str, operation: str, query: dict[str, str]) -> UpstreamReply:
-        response = await self._request(method, operation, None, query=query, small=True)
+        response, _ = await self._request(method, operation, None, query=query, small=True)
         try:
             body = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -206,7 +208,8 @@ class KiroClient:
         *,
         query: dict[str, str] | None = None,
         small: bool = False,
-    ) -> aiohttp.ClientResponse:
+    ) -> tuple[aiohttp.ClientResponse, bytes | None]:
+        """The first answer below 400 and the body that got it, after retries and fallbacks."""
         creds = await self._auth.credentials()
         refreshed = False
         tried_hosts: set[str] = set()
@@ -214,13 +217,13 @@ class KiroClient:
         while True:
             attempt += 1
             endpoint = self._endpoint(creds, tried_hosts)
-            response = await self._send(
+            response, sent = await self._send(
                 method, endpoint, operation, payload, query, creds, attempt, small
             )
             status = response.status
             if status < 400:
                 self._preferred = endpoint
-                return response
+                return response, sent
             body = await _read_quietly(response)
             if status == PROXY_AUTH_REQUIRED:  # a plain-http proxy answers itself
                 raise proxy_refused(self.config.proxies.for_url(endpoint.base_url))
@@ -253,7 +256,7 @@ class KiroClient:
         creds: KiroCredentials,
         attempt: int,
         small: bool,
-    ) -> aiohttp.ClientResponse:
+    ) -> tuple[aiohttp.ClientResponse, bytes | None]:
         headers = api_headers(
             creds.access_token,
             attempt=attempt,
@@ -272,7 +275,7 @@ class KiroClient:
                 query = {**query, "profileArn": creds.profile_arn}
             url += "?" + urlencode(query)
         try:
-            return await self._http().request(
+            response = await self._http().request(
                 method,
                 url,
                 data=data,
@@ -280,6 +283,7 @@ class KiroClient:
                 proxy=self.config.proxies.for_url(url),
                 timeout=_SMALL_TIMEOUT if small else self._stream_timeout,
             )
+            return response, data
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _unreachable(exc, url, self.config.proxies.for_url(url)) from exc
 

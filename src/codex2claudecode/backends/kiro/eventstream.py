@@ -80,6 +80,11 @@ class EventStreamParser:
         self._consumed += pos
         return out
 
+    @property
+    def buffered(self) -> int:
+        """Bytes held of a frame not complete yet."""
+        return len(self._buf)
+
     def flush(self) -> list[Frame]:
         """Call at the end of the stream: every complete frame was returned by `feed` already."""
         if self._buf:
@@ -176,3 +181,28 @@ def _exact(block: memoryview, pos: int, size: int) -> memoryview:
     if len(part) != size:
         raise ValueError("a header runs past the end of the header block")
     return part
+
+
+def frames_text(data: bytes) -> str:
+    """Event-stream bytes as text for the request log: one line per frame, its event type
+    (or exception or message type) then its payload; a cut or corrupt tail is said, not shown.
+
+    The log keeps the start of a stream, so `data` may end inside a frame.
+    """
+    parser = EventStreamParser()
+    try:
+        frames = parser.feed(data)
+    except errors.UpstreamFailed as exc:
+        return f"(not an event stream the log can show: {exc.message})"
+    lines = [f"{_frame_kind(frame)} {frame.payload.decode('utf-8', 'replace')}" for frame in frames]
+    if parser.buffered:
+        lines.append(f"(and {parser.buffered} bytes of a frame the log cut off)")
+    return "\n".join(lines)
+
+
+def _frame_kind(frame: Frame) -> str:
+    for name in (":event-type", ":exception-type", ":message-type"):
+        value = frame.headers.get(name)
+        if isinstance(value, str):
+            return value
+    return "frame"
