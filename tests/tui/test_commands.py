@@ -196,6 +196,50 @@ async def test_logs_open_a_request_in_full(harness: Harness) -> None:
         await pilot.press("ctrl+c")
 
 
+async def test_a_request_in_full_shows_the_upstream_exchange(harness: Harness) -> None:
+    codex = harness.up.wham.codex
+    codex.script(Reply(text_answer("Hello"), headers={"x-request-id": "req_up_tui"}))
+    app = harness.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        async with httpx.AsyncClient(base_url=app.session.base_url) as client:
+            reply = await client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
+        assert reply.status_code == 200
+        await pilot.press("l")
+        await opened(pilot, app, LogsScreen)
+        while not app.screen.query_one("#requests").row_count:  # type: ignore[attr-defined]
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await opened(pilot, app, LogDetailScreen)
+        detail = app.screen
+        assert isinstance(detail, LogDetailScreen)
+        while not detail.text:
+            await pilot.pause(0.05)
+        text = detail.text
+        request = text.index("── Request")
+        upstream = text.index("── Upstream exchange")
+        response = text.index("── Response · 200")
+        assert request < upstream < response
+        exchange = text[upstream:response]
+        assert "/codex/responses → 200" in exchange
+        assert "upstream request id req_up_tui" in exchange
+        assert "authorization: [redacted]" in exchange
+        assert "chatgpt-account-id: acct-a" in exchange
+        assert '"model": "gpt-5' in exchange  # the body sent, pretty-printed
+        assert "event: response.created" in exchange  # the upstream's own answer
+        assert "x-request-id: req_up_tui" in exchange
+        assert '"max_tokens": 64' in text[request:upstream]  # the client's body
+        assert "event: message_start" in text[response:]  # what the client got
+        assert codex.requests[-1].headers["authorization"].split()[1] not in text
+        await pilot.press("c")
+        assert app.clipboard == text
+        await pilot.press("escape")
+        await opened(pilot, app, LogsScreen)
+        await pilot.press("escape")
+        await closed(pilot, app)
+        await pilot.press("ctrl+c")
+
+
 async def test_an_unknown_typed_command_is_said(harness: Harness) -> None:
     app = harness.app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -47,9 +47,13 @@ class HomeScreen(Screen[None]):
     they do not fire inside a command's screen."""
 
     BINDINGS = [
-        Binding("slash", "prompt", "Commands"),
-        Binding("y", "copy_exports", "Copy exports"),
-        *(Binding(c.key, f"command('{c.name}')", c.name) for c in available("codex")),
+        Binding("slash", "prompt", "commands"),
+        Binding("y", "copy_exports", "copy exports"),
+        # Footer labels are short so that every shown key fits in 120 columns.
+        *(
+            Binding(c.key, f"command('{c.name}')", c.label or c.name, show=c.in_footer)
+            for c in available("codex")
+        ),
     ]
 
     def __init__(self, app: GatewayApp) -> None:

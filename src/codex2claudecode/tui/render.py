@@ -10,8 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from rich.text import Text
+
 from codex2claudecode.accounts.limits import Snapshot, Window
 from codex2claudecode.backends.base import AccountLimits
+from codex2claudecode.requestlog import LogEntry
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -169,3 +172,20 @@ def limit_summary(limits: AccountLimits, now: float) -> str:
 
 def find_limits(all_limits: Sequence[AccountLimits], key: str) -> AccountLimits | None:
     return next((lim for lim in all_limits if lim.key == key), None)
+
+
+def request_cells(entry: LogEntry, tz: tzinfo | None) -> tuple[Text | str, ...]:
+    """One request as table cells: time, method, path, model, status, duration, tokens."""
+    status_style = "red" if entry.status >= 500 else "yellow" if entry.status >= 400 else "green"
+    tokens = "-"
+    if entry.input_tokens is not None or entry.output_tokens is not None:
+        tokens = f"{count_text(entry.input_tokens)}→{count_text(entry.output_tokens)}"
+    return (
+        clock_text(entry.started_at, tz),
+        entry.method,
+        entry.path,
+        entry.model_used or entry.model_requested or "-",
+        Text(str(entry.status or "-"), style=status_style),
+        duration_text(entry.duration_ms),
+        tokens,
+    )

@@ -16,6 +16,10 @@ class SlashCommand:
     key: str
     """The key that runs it from the dashboard."""
     providers: tuple[Provider, ...] = ("codex", "kiro")
+    label: str = ""
+    """Its name in the footer, when shorter than `name` ("" : the name)."""
+    in_footer: bool = True
+    """False for the rarely used: their key still works, the prompt and palette list them."""
 
 
 COMMANDS: tuple[SlashCommand, ...] = (
@@ -23,10 +27,26 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("limits", "Every account's limits, with reset times", "m"),
     SlashCommand("account", "Switch account (the next request uses it)", "a"),
     SlashCommand("connect", "Add an account: import, browser, device code or tokens", "c"),
-    SlashCommand("switch-provider", "Serve from ChatGPT Codex or Kiro", "p"),
-    SlashCommand("set-claude-env", "Point Claude Code at this gateway (settings.json)", "e"),
-    SlashCommand("unset-claude-env", "Remove this gateway from Claude Code's settings", "u"),
-    SlashCommand("codex-fast-mode", "Priority service tier for Codex requests", "f", ("codex",)),
+    SlashCommand("switch-provider", "Serve from ChatGPT Codex or Kiro", "p", label="provider"),
+    SlashCommand(
+        "set-claude-env",
+        "Point Claude Code at this gateway (settings.json)",
+        "e",
+        label="claude env",
+    ),
+    SlashCommand(
+        "unset-claude-env",
+        "Remove this gateway from Claude Code's settings",
+        "u",
+        in_footer=False,
+    ),
+    SlashCommand(
+        "codex-fast-mode",
+        "Priority service tier for Codex requests",
+        "f",
+        ("codex",),
+        in_footer=False,
+    ),
     SlashCommand("quit", "Stop the gateway and leave", "q"),
 )
 

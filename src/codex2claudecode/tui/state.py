@@ -70,6 +70,7 @@ class StateReader:
         changes["requests_per_minute"] = traffic.requests_per_minute
         changes["tokens_today"] = traffic.tokens_today
         changes["log_problem"] = traffic.problem
+        changes["recent"] = traffic.recent
         return changes
 
     async def limits(self) -> dict[str, object]:

@@ -7,6 +7,7 @@ import asyncio
 from datetime import datetime, tzinfo
 
 import orjson
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,7 +53,9 @@ class LogDetailScreen(Panel):
             self.note(f"Request {self.request_id} is no longer in the log.", error=True)
             return
         self.text = detail_text(detail, self.session.tz)
-        self.query_one("#detail", Static).update(self.text)
+        shown = Text(self.text)
+        shown.highlight_regex(f"(?m)^{SECTION}.*$", "bold")
+        self.query_one("#detail", Static).update(shown)
         self.query_one("#panel-title", Static).update(
             f"Request {detail.entry.id} · {detail.entry.method} {detail.entry.path}"
         )
@@ -70,7 +73,11 @@ def _read(session: Session, request_id: str) -> LogDetail | None:
 
 
 def detail_text(detail: LogDetail, tz: tzinfo | None) -> str:
-    """The whole request as plain text: what the screen shows and `c` copies."""
+    """The whole request as plain text: what the screen shows and `c` copies.
+
+    Sections in the order things happened: the client's request, the exchange with the
+    upstream, the response the client got.
+    """
     e = detail.entry
     when = datetime.fromtimestamp(e.started_at, tz).strftime("%Y-%m-%d %H:%M:%S")
     lines = [
@@ -84,17 +91,45 @@ def detail_text(detail: LogDetail, tz: tzinfo | None) -> str:
     ]
     if e.error:
         lines.append(f"error: {e.error}")
-    lines += ["", "── Upstream"]
-    if e.upstream_url or e.upstream_status is not None:
-        lines.append(f"{e.upstream_url or '-'} → {e.upstream_status or '-'}")
-        lines.append(f"upstream request id {e.upstream_request_id or '-'}")
-    else:
-        lines.append("no upstream call (answered locally)")
-    lines += ["", "── Request headers", *_headers(detail.request_headers)]
-    lines += ["", "── Request body", *_body(detail.request_body, detail.request_body_truncated)]
-    lines += ["", "── Response headers", *_headers(detail.response_headers)]
-    lines += ["", "── Response body", *_body(detail.response_body, detail.response_body_truncated)]
+    lines += _section("Request", detail.request_headers)
+    lines += ["", *_body(detail.request_body, detail.request_body_truncated)]
+    lines += ["", SECTION + "Upstream exchange", *_upstream(detail)]
+    lines += _section(f"Response · {e.status or '---'}", detail.response_headers)
+    lines += ["", *_body(detail.response_body, detail.response_body_truncated)]
     return "\n".join(lines)
+
+
+SECTION = "── "
+"""How a section's title line starts (the screen shows those lines in bold)."""
+
+
+def _section(title: str, headers: list[tuple[str, str]]) -> list[str]:
+    return ["", SECTION + title, *_headers(headers)]
+
+
+def _upstream(detail: LogDetail) -> list[str]:
+    e = detail.entry
+    if not (e.upstream_url or e.upstream_status is not None):
+        return ["no upstream call (answered locally)"]
+    lines = [
+        f"{e.upstream_url or '(URL not recorded)'} → {e.upstream_status or '-'}",
+        f"upstream request id {e.upstream_request_id or '-'}",
+    ]
+    if not (detail.upstream_request_headers or detail.upstream_response_headers):
+        return [*lines, "(headers and bodies not recorded: an upstream refusal, or an older log)"]
+    return [
+        *lines,
+        "",
+        "sent:",
+        *_headers(detail.upstream_request_headers),
+        "",
+        *_body(detail.upstream_request_body, detail.upstream_request_body_truncated),
+        "",
+        "received:",
+        *_headers(detail.upstream_response_headers),
+        "",
+        *_body(detail.upstream_response_body, detail.upstream_response_body_truncated),
+    ]
 
 
 def _n(value: int | None) -> str:

@@ -151,19 +151,7 @@ def filtered(entries: Sequence[LogEntry], text: str) -> list[LogEntry]:
 
 
 def row_cells(entry: LogEntry, tz: tzinfo | None) -> tuple[Text | str, ...]:
-    status_style = "red" if entry.status >= 500 else "yellow" if entry.status >= 400 else "green"
-    tokens = "-"
-    if entry.input_tokens is not None or entry.output_tokens is not None:
-        tokens = f"{render.count_text(entry.input_tokens)}→{render.count_text(entry.output_tokens)}"
-    return (
-        render.clock_text(entry.started_at, tz),
-        entry.method,
-        entry.path,
-        entry.model_used or entry.model_requested or "-",
-        Text(str(entry.status or "-"), style=status_style),
-        render.duration_text(entry.duration_ms),
-        tokens,
-    )
+    return render.request_cells(entry, tz)
 
 
 def screen(session: Session) -> Panel:

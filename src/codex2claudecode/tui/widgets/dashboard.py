@@ -1,5 +1,10 @@
 """The dashboard, always on screen: where to point Claude Code, who serves, health, limits,
-traffic. It draws a `DashboardState`; the app gathers that state in the background.
+traffic and the last requests. It draws a `DashboardState`; the app gathers that state in the
+background.
+
+From `WIDE` columns the panels are boxed: connect and status side by side, the limits (every
+window, long bars) and the last requests across the whole width below them. Narrower, they
+stack unboxed and the limits keep two windows, so that 80x24 still has room for the prompt.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from textual.containers import Container
 from textual.widgets import Static
 
 from codex2claudecode.backends.base import AccountLimits
+from codex2claudecode.requestlog import LogEntry
 from codex2claudecode.tui import render
 
 WIDE = 120
-"""From this many columns the panels sit side by side."""
+"""From this many columns the panels are boxed and side by side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +49,29 @@ class DashboardState:
     tokens_today: int
     now: float
     log_problem: str | None = None
+    recent: tuple[LogEntry, ...] = ()
+    """The last requests, newest first."""
 
 
 class Dashboard(Container):
-    """Three panels: connect, status, limits."""
+    """Four panels: connect, status, limits, recent requests (the last one when wide)."""
 
     DEFAULT_CSS = """
     Dashboard { height: auto; layout: vertical; }
-    Dashboard.wide { layout: horizontal; }
+    Dashboard.wide {
+        layout: grid; grid-size: 2; grid-columns: 1fr 1fr; grid-rows: auto; grid-gutter: 0 1;
+    }
     Dashboard > Static { height: auto; padding: 0 1; }
-    Dashboard.wide > Static { width: 1fr; border: round $primary-darken-2; }
-    Dashboard.wide > #limits { width: 1fr; }
+    Dashboard.wide > Static {
+        border: round $primary-darken-2; border-title-color: $text-muted;
+    }
+    Dashboard.wide > #limits, Dashboard.wide > #recent { column-span: 2; }
+    Dashboard > #recent { display: none; }
+    Dashboard.wide > #recent { display: block; }
     Dashboard > #connect { color: $text; }
     """
+    RECENT_ROWS = 6
+    """Requests listed when wide (more from 48 rows: tall terminals have the room)."""
 
     def __init__(self, tz: tzinfo | None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]  # Widget's keyword arguments
@@ -63,9 +79,15 @@ class Dashboard(Container):
         self._state: DashboardState | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="connect")
-        yield Static(id="status")
-        yield Static(id="limits")
+        for name, title in (
+            ("connect", "Point Claude Code here"),
+            ("status", "Status"),
+            ("limits", "Limits"),
+            ("recent", "Recent requests"),
+        ):
+            panel = Static(id=name)
+            panel.border_title = title
+            yield panel
 
     def on_resize(self) -> None:
         self.set_class(self.app.size.width >= WIDE, "wide")
@@ -80,22 +102,30 @@ class Dashboard(Container):
         self._state = state
         if not self.is_mounted:
             return  # drawn on mount
-        wide = self.app.size.width >= WIDE
-        self.query_one("#connect", Static).update(connect_panel(state))
+        width, height = self.app.size
+        wide = width >= WIDE
+        self.query_one("#connect", Static).update(connect_panel(state, hint=wide))
         self.query_one("#status", Static).update(status_panel(state))
-        limits = limits_panel(
-            state, self._tz, rows=None if wide else 2, bar_width=24 if wide else 12
-        )
+        bar_width = min(40, (width - 70) // 2) if wide else 12
+        limits = limits_panel(state, self._tz, rows=None if wide else 2, bar_width=bar_width)
         self.query_one("#limits", Static).update(limits)
+        if wide:
+            rows = self.RECENT_ROWS * 2 if height >= 48 else self.RECENT_ROWS
+            self.query_one("#recent", Static).update(recent_panel(state, self._tz, rows))
 
 
-def connect_panel(state: DashboardState) -> RenderableType:
+def connect_panel(state: DashboardState, *, hint: bool = False) -> RenderableType:
+    """The gateway's address and the export lines; `hint` adds how to copy them."""
     dot = "green" if state.listener == "listening" else "red"
     head = Text.assemble(
         ("Gateway ", "bold"), (state.base_url, "bold cyan"), ("  ● ", dot), (state.listener, dot)
     )
     exports = Text("\n".join(state.exports), style="dim")
-    return Group(head, exports)
+    if not hint:
+        return Group(head, exports)
+    return Group(
+        head, exports, Text("y copies these lines · e writes Claude's settings", style="dim")
+    )
 
 
 def status_panel(state: DashboardState) -> RenderableType:
@@ -138,6 +168,19 @@ def limits_panel(
         return Text("Limits: none reported", style="dim")
     lines = render.limit_lines(active.snapshot, state.now, tz)
     return limit_table(lines[:rows] if rows is not None else lines, bar_width)
+
+
+def recent_panel(state: DashboardState, tz: tzinfo | None, rows: int) -> RenderableType:
+    """The last `rows` requests, newest first; /logs has them all, in full."""
+    if not state.recent:
+        return Text("No requests yet: point Claude Code at the gateway (y copies the exports).")
+    table = Table.grid(padding=(0, 2))
+    for justify in ("left", "left", "left", "left", "right", "right", "right"):
+        table.add_column(justify=justify, no_wrap=True)
+    table.columns[2].overflow = "ellipsis"
+    for entry in state.recent[:rows]:
+        table.add_row(*render.request_cells(entry, tz))
+    return table
 
 
 def limit_table(lines: Sequence[render.LimitLine], bar_width: int) -> RenderableType:
