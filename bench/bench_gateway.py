@@ -164,7 +164,8 @@ def _start_gateway(
     start = time.perf_counter()
     proc = subprocess.Popen(
         [*argv, "--headless", "--port", str(port)],
-        env=env,
+        # Off means off: no upstream answer kept for a log that is not there either.
+        env={**env, "LOG_BODY": "0"} if log_off else env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

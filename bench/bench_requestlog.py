@@ -2,8 +2,9 @@
 
 Measures, with a real `RequestLog` writing to a temporary directory:
   * the request path: create a record (`RequestLog.start`), fill it as the pipeline would
-    (headers, a Claude Code request body by reference, 40 response chunks, usage, status) and
-    `submit()` it: µs per record, median of rounds, with the body log on and off;
+    (headers, a Claude Code request body by reference, 40 response chunks, usage, status, the
+    upstream exchange with its 40 reads kept) and `submit()` it: µs per record, median of
+    rounds, with the body log on and off;
   * the writer: rows per second for a burst of records (redaction, capping, inserts), with the
     Claude Code fixture body (76 KiB, capped to 64 KiB) and with bodies off;
   * event-loop lag with the log off, on without bodies and on with bodies: an asyncio loop
@@ -40,9 +41,38 @@ CHUNK = b'event: content_block_delta\ndata: {"type":"content_block_delta","index
 USAGE = ir.Usage(input_tokens=21_000, cached_tokens=18_000, output_tokens=420, reasoning_tokens=64)
 
 
+UPSTREAM_CHUNK = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hello there, "}\n\n'  # noqa: E501
+UPSTREAM_HEADERS = {
+    "authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln",
+    "chatgpt-account-id": "acct-1",
+    "originator": "codex_cli_rs",
+    "content-type": "application/json",
+    "accept": "text/event-stream",
+}
+UPSTREAM_RESPONSE_HEADERS = ((b"content-type", b"text/event-stream"), (b"x-request-id", b"r-1"))
+
+
+def exchange(sent: bytes, limit: int) -> ir.UpstreamExchange:
+    """The upstream exchange as the Codex backend reports it, its 40 reads kept as it reads."""
+    kept = ir.UpstreamBody(limit)
+    for _ in range(40):
+        if limit:  # the backend's own check: nothing is even called with LOG_BODY=0
+            kept.add(UPSTREAM_CHUNK)
+    return ir.UpstreamExchange(
+        url="https://chatgpt.com/backend-api/codex/responses",
+        status=200,
+        request_id="r-1",
+        request_headers=UPSTREAM_HEADERS,
+        request_body=sent,
+        response_headers=UPSTREAM_RESPONSE_HEADERS,
+        response_body=kept,
+    )
+
+
 def fill(log: RequestLog, n: int, body: bytes) -> RequestRecord:
     """One record as the pipeline would fill it for a streamed Claude Code request."""
     record = log.start("POST", "/v1/messages?beta=true", request_id=f"req_{n:024x}")
+    record.set_upstream(exchange(body, record.body_limit))
     record.request_headers = HEADERS
     record.set_request_body(body)
     record.dialect = "anthropic"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from codex2claudecode.requestlog.redact import _SHAPES
 from codex2claudecode.requestlog.rows import to_row
 from codex2claudecode.requestlog.schema import COLUMNS
 from tests.requestlog.records import make_record
@@ -36,7 +37,7 @@ def test_a_secret_cut_by_the_cap_is_redacted_whole() -> None:
 def test_pause_is_called_while_redacting_bodies() -> None:
     calls: list[None] = []
     to_row(make_record(), 64, lambda: calls.append(None))
-    assert len(calls) == 2  # once per body
+    assert len(calls) == 2 * (1 + len(_SHAPES))  # between the passes over each body
 
 
 def test_no_body_limit_means_no_bodies() -> None:
