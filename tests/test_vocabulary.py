@@ -40,6 +40,7 @@ def test_first_load_writes_a_private_cache_that_the_next_load_reads(
     cache = cache_dir / vocabulary.CACHE_FILE
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(cache_dir.parent.stat().st_mode) == 0o700
     assert [p.name for p in cache_dir.iterdir()] == [vocabulary.CACHE_FILE]  # no temp file left
     assert vocabulary.read_cache(cache) == ranks
     # Proof that the next load comes from the cache: a cache holding other (well-formed) ranks

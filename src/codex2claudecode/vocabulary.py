@@ -109,7 +109,7 @@ def write_cache(path: Path, ranks: dict[bytes, int]) -> None:
     payload = marshal.dumps(ranks)
     data = _CACHE_HEADER + hashlib.sha256(payload).digest() + payload
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_private_dirs(path.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as tmp:
@@ -122,3 +122,13 @@ def write_cache(path: Path, ranks: dict[bytes, int]) -> None:
             raise
     except OSError as exc:
         log.debug("vocabulary cache not written to %s: %s", path.parent, exc)
+
+
+def _make_private_dirs(directory: Path) -> None:
+    # Mode 0700 for each missing parent too: the state directory also holds credentials.
+    missing: list[Path] = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
