@@ -9,7 +9,9 @@ processes on loopback: one as shipped (console line and request log on), one wit
   * one bulk stream of 2,000 deltas, total time through the gateway over direct;
   * text deltas per second with 32 concurrent streams (ratio to direct);
   * the gateway's RSS idle (before any count_tokens) and at its peak under load;
-  * `count_tokens` of a ~1.2 MB Claude Code conversation: first call, then later calls.
+  * `count_tokens` of a ~1.2 MB Claude Code conversation: first call (vocabulary decoded from the
+    packaged file, cache written), first call of the second gateway (vocabulary from that cache),
+    then later calls.
 
 Usage: .venv/bin/python bench/bench_gateway.py [--small 300] [--bulk 2000] [--deltas 500]
 """
@@ -149,7 +151,7 @@ async def count_tokens(url: str, body: bytes, later: int = 5) -> tuple[float, fl
                     raise RuntimeError(f"count_tokens: HTTP {r.status}: {await r.text()}")
                 await r.read()
             times.append((time.perf_counter() - start) * 1000)
-    return times[0], statistics.median(times[1:])
+    return times[0], statistics.median(times[1:] or times)
 
 
 def _start_gateway(
@@ -228,16 +230,25 @@ def main() -> None:
                 "rss_peak_mib": rss_mib(gw.pid, "VmHWM"),
             }
         )
-        first, later = asyncio.run(count_tokens(f"{through}/count_tokens", conversation()))
+        body = conversation()
+        first, later = asyncio.run(count_tokens(f"{through}/count_tokens", body))
+        # The other gateway shares the home, so its first count finds the vocabulary cache the
+        # first one wrote: what every start after the very first one sees.
+        cached, _ = asyncio.run(count_tokens(f"{urls['log_off']}/count_tokens", body, later=0))
+        # Vocabulary loaded, turns never seen: the encoding alone, the floor of any first call.
+        other = conversation(salt="b")
+        loaded, _ = asyncio.run(count_tokens(f"{through}/count_tokens", other, later=0))
         results.update(
             {
                 "count_tokens_first_ms": first,
+                "count_tokens_first_cached_ms": cached,
+                "count_tokens_new_turns_ms": loaded,
                 "count_tokens_later_ms": later,
                 "rss_after_count_mib": rss_mib(gw.pid, "VmRSS"),
             }
         )
         for key, value in results.items():
-            print(f"{key:26} {value:10.3f}")
+            print(f"{key:30} {value:10.3f}")
     finally:
         for proc in procs:
             proc.terminate()

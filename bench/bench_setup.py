@@ -63,17 +63,18 @@ def bench_home(fake_port: int) -> dict[str, str]:
     }
 
 
-def conversation(target_bytes: int = 1_200_000) -> bytes:
+def conversation(target_bytes: int = 1_200_000, salt: str = "") -> bytes:
     """A count_tokens body: Claude Code's system prompt and tools, then turns up to ~1.2 MB.
 
-    Every turn's text differs, so no count comes from the cache on the first call.
+    Every turn's text differs, so no count comes from the cache on the first call; another
+    `salt` gives other turns (the same system prompt and tools).
     """
     request = orjson.loads(FIXTURE.read_bytes())
     body = request["request"]["body"]
     messages = []
     size, n = 0, 0
     while size < target_bytes:
-        text = f"turn {n}: " + " ".join(f"word{n}x{i} fn_{i * n}()" for i in range(300))
+        text = f"turn {n}{salt}: " + " ".join(f"word{n}x{i} fn_{i * n}()" for i in range(300))
         reply = f"answer {n}: " + " ".join(f"line {i} of {n} is done." for i in range(250))
         messages += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
         size += len(text) + len(reply)

@@ -12,12 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from codex2claudecode import __version__
+from codex2claudecode import __version__, tokens
 from codex2claudecode.cli import banner
 from codex2claudecode.config import Config
 from tests.cli_harness import MESSAGE, Launched, launch, run_cli
@@ -306,3 +307,42 @@ def test_a_newcomer_path_without_network(cli_env: dict[str, str], tmp_path: Path
     assert run_cli(cli_env, "claude-env", "unset").returncode == 0
     # `set` created the file, so `unset` removes it: the state before `set` comes back.
     assert not (tmp_path / "claude" / "settings.json").exists()
+
+
+# ------------------------------------------------------------------------------ count_tokens
+
+
+def test_first_counts_race_the_vocabulary_load_and_the_next_gateway_uses_its_cache(
+    cli_env: dict[str, str], start: list[Launched]
+) -> None:
+    turns = [
+        {"role": "user", "content": f"turn {n}: " + "lorem ipsum dolor " * 200} for n in range(8)
+    ]
+    body = {"model": "gpt-5.4", "system": "Be brief.", "messages": turns}
+
+    def counts(gateway: Launched) -> set[int]:
+        def count(_: int) -> int:
+            r = httpx.post(gateway.url + "/v1/messages/count_tokens", json=body, timeout=30)
+            assert r.status_code == 200, r.text
+            return int(r.json()["input_tokens"])
+
+        with ThreadPoolExecutor(8) as pool:  # all eight arrive before the vocabulary is loaded
+            return set(pool.map(count, range(8)))
+
+    # ChatML framing: 3 for the reply primer, 4 per item (the system prompt, each turn).
+    expected = (
+        3
+        + 4
+        + tokens.count_text("Be brief.")
+        + sum(4 + tokens.count_text(str(t["content"])) for t in turns)
+    )
+    first = launch(start, cli_env, "--port", "0")
+    assert counts(first) == {expected}
+    cache = Path(cli_env["CODEX2CLAUDECODE_HOME"]) / "cache"
+    assert [p.suffix for p in cache.iterdir()] == [".ranks"]
+    first.stop(signal.SIGINT)
+
+    second = launch(start, cli_env, "--port", "0")
+    assert counts(second) == {expected}
+    code, stderr = second.stop(signal.SIGINT)
+    assert code == 0 and "Traceback" not in stderr

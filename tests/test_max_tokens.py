@@ -190,3 +190,20 @@ class _EagerFilter(MaxTokensFilter):
     def feed(self, event: ir.Event) -> list[ir.Event]:
         self._uncounted_bytes = self._left + 1  # never take the uncounted path
         return super().feed(event)
+
+
+_EVENT = st.one_of(
+    st.text(min_size=1, max_size=8).map(ir.TextDelta),
+    st.text(min_size=1, max_size=8).map(ir.ThinkingDelta),
+    st.text(min_size=1, max_size=8).map(ir.ToolCallDelta),
+    st.sampled_from([ir.TextStart(), ir.TextEnd(), ir.ThinkingStart(), ir.ToolCallEnd(), USAGE]),
+)
+
+
+@given(st.lists(st.lists(_EVENT, max_size=6), max_size=8), st.integers(0, 30))
+def test_a_batch_at_a_time_passes_what_one_event_at_a_time_does(
+    batches: list[list[ir.Event]], max_tokens: int
+) -> None:
+    by_batch = MaxTokensFilter(max_tokens)
+    passed = [out for batch in batches for out in by_batch.feed_batch(batch)]
+    assert passed == run(max_tokens, [event for batch in batches for event in batch])

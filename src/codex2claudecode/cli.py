@@ -53,6 +53,7 @@ def build_gateway(config: Config) -> Gateway:
     from codex2claudecode.server.app import create_app
     from codex2claudecode.server.usage_routes import usage_routes
 
+    tokens.use_cache_dir(config.state_dir / "cache")
     http = SharedSession()
 
     def codex() -> Backend:

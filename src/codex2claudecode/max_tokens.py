@@ -43,6 +43,35 @@ class MaxTokensFilter:
         self._uncounted_bytes = 0
         self.cut = False
 
+    def feed_batch(self, batch: list[ir.Event]) -> list[ir.Event]:
+        """`feed` for every event of `batch`: the batch itself while no count is needed."""
+        if self.cut:
+            return []
+        for i, event in enumerate(batch):
+            kind = type(event)
+            if kind is ir.TextDelta or kind is ir.ThinkingDelta:
+                piece = event.text  # type: ignore[union-attr]
+            elif kind is ir.ToolCallDelta:
+                piece = event.arguments_json  # type: ignore[union-attr]
+            elif kind in _OPENS:
+                self._open = event
+                continue
+            elif kind in _CLOSES:
+                self._open = None
+                continue
+            else:
+                continue
+            size = len(piece) if piece.isascii() else len(piece.encode())
+            if self._uncounted_bytes + size > self._left:
+                # This delta may need counting: the careful path from here on.
+                out = batch[:i]
+                for rest in batch[i:]:
+                    out += self.feed(rest)
+                return out
+            self._uncounted.append(piece)
+            self._uncounted_bytes += size
+        return batch
+
     def feed(self, event: ir.Event) -> list[ir.Event]:
         if self.cut:
             return []
@@ -94,6 +123,10 @@ class MaxTokensFilter:
         return [*out, ir.Usage(input_tokens=0, output_tokens=self._spent), ir.Stop("max_tokens")]
 
 
+_OPENS = frozenset({ir.TextStart, ir.ThinkingStart, ir.ToolCallStart})
+_CLOSES = frozenset({ir.TextEnd, ir.ThinkingEnd, ir.ToolCallEnd, ir.ServerToolCall, ir.WebResult})
+
+
 def _with_text(event: ir.Event, text: str) -> ir.Event:
     match event:
         case ir.TextDelta():
@@ -133,7 +166,7 @@ def apply_max_tokens_to_batches(
 async def _limited(batches: ir.EventBatches, limit: MaxTokensFilter) -> ir.EventBatches:
     try:
         async for batch in batches:
-            passed = [out for event in batch for out in limit.feed(event)]
+            passed = limit.feed_batch(batch)
             if passed:
                 yield passed
             if limit.cut:

@@ -288,3 +288,19 @@ def test_a_session_bound_to_a_removed_account_starts_over() -> None:
 )  # fmt: skip
 def test_wait_text(seconds: float, text: str) -> None:
     assert wait_text(seconds) == text
+
+
+def test_messages_name_the_provider_of_the_pool(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    pool: AccountPool[str] = AccountPool(clock=clock, provider="Kiro")
+    pool.update([(key, f"handle-{key}") for key in ("a", "b")], active=None)
+    with caplog.at_level("INFO", logger="codex2claudecode"):
+        for key in ("a", "b"):
+            pool.refused(member(pool, key), retry_after=60)
+        caught = pool.exhausted(RateLimited("upstream", retry_after=60))
+        clock.now += 61
+        pool.choose(None)
+    assert caught.message.startswith("All 2 Kiro accounts have reached their usage limits")
+    assert "Kiro account a reached its usage limit; it rests for 1m 00s" in caplog.text
+    assert "Kiro account a is available again" in caplog.text
+    assert "Codex" not in caplog.text

@@ -122,3 +122,15 @@ def test_a_credential_field_never_survives_anywhere_in_json(
 def test_redaction_is_idempotent(text: str) -> None:
     once = redact_text(text)
     assert redact_text(once) == once
+
+
+@given(field=_FIELD, secret=_SECRET, noise=st.lists(st.text(max_size=12), max_size=30))
+def test_a_credential_field_cut_by_the_cap_does_not_survive(
+    field: str, secret: str, noise: list[str]
+) -> None:
+    # A body made like a stream's: many ordinary fields, one credential among them.
+    body = orjson.dumps({"events": [{"type": "text", "text": n} for n in noise], field: secret})
+    value_at = body.rindex(orjson.dumps(secret))
+    assume(secret[:8] not in body[:value_at].decode())
+    for cut in range(value_at + 9, len(body) + 1):
+        assert secret[:8] not in redact_body(body[:cut])

@@ -74,8 +74,14 @@ class AccountPool(Generic[T]):
         strategy: Strategy = "sticky",
         clock: Callable[[], float] = time.time,
         max_sessions: int = MAX_SESSIONS,
+        provider: str = "Codex",
     ) -> None:
+        """
+        Args:
+            provider: names the provider in log lines and errors ("Codex", "Kiro").
+        """
         self.strategy = strategy
+        self._provider = provider
         self._clock = clock
         self._max_sessions = max_sessions
         self._members: tuple[Member[T], ...] = ()
@@ -163,14 +169,16 @@ class AccountPool(Generic[T]):
             pass
         elif retry_after is None:
             log.warning(
-                "account %s reached its usage limit (no reset time given); other "
+                "%s account %s reached its usage limit (no reset time given); other "
                 "accounts go first for %s",
+                self._provider,
                 member.key,
                 wait_text(rest),
             )
         else:
             log.warning(
-                "account %s reached its usage limit; it rests for %s",
+                "%s account %s reached its usage limit; it rests for %s",
+                self._provider,
                 member.key,
                 wait_text(rest),
             )
@@ -187,7 +195,8 @@ class AccountPool(Generic[T]):
         elif until != member.cooling_until:
             if not member.cooling(now):
                 log.warning(
-                    "Codex account %s is at its usage limit; resting for %s",
+                    "%s account %s is at its usage limit; resting for %s",
+                    self._provider,
                     member.key,
                     wait_text(until - now),
                 )
@@ -208,7 +217,7 @@ class AccountPool(Generic[T]):
             return last  # nobody said when: no invented wait
         wait = max(1, math.ceil(min(m.cooling_until for m in resting) - now))
         message = (
-            f"All {len(self._members)} Codex accounts have reached their usage limits; "
+            f"All {len(self._members)} {self._provider} accounts have reached their usage limits; "
             f"the first one is available again in {wait_text(wait)}."
         )
         return RateLimited(message, retry_after=wait)
@@ -219,7 +228,7 @@ class AccountPool(Generic[T]):
                 member.cooling_until = 0.0
                 member.refused = False
                 member.reset_known = True
-                log.info("Codex account %s is available again", member.key)
+                log.info("%s account %s is available again", self._provider, member.key)
 
 
 def _reset(member: Member[T]) -> float:

@@ -45,27 +45,94 @@ async def within_limits(
     loop = asyncio.get_running_loop()
     start = loop.time()
     end = start + limits.total if limits.total else math.inf
-    progress_by = start + limits.first if limits.first else math.inf
-    began = False
+    watch = _Watchdog(loop, min(start + limits.first if limits.first else math.inf, end))
+    began = progressed = False
     try:
         while True:
-            deadline = min(progress_by, end)
-            timer = asyncio.timeout_at(None if deadline == math.inf else deadline)
+            # Whoever pulls this batch waits: the task may change (a stream's pump takes over).
+            task = asyncio.current_task()
+            assert task is not None
+            if progressed:
+                # Idle time is time spent waiting on the upstream, not on a slow client.
+                watch.deadline = min(loop.time() + limits.idle, end) if limits.idle else end
+                progressed = False
+            watch.waiting(task)
             try:
-                async with timer:
-                    batch = await anext(batches)
+                batch = await anext(batches)
             except StopAsyncIteration:
                 return
-            except TimeoutError:
-                if not timer.expired():
-                    raise
-                raise _stalled(upstream, limits, began=began, overall=deadline == end) from None
-            if batch:
-                began = True
-                progress_by = loop.time() + limits.idle if limits.idle else math.inf
+            except asyncio.CancelledError:
+                if watch.fired and task.uncancel() == 0:
+                    overall = watch.deadline == end
+                    raise _stalled(upstream, limits, began=began, overall=overall) from None
+                raise
+            finally:
+                watch.busy()
+            if batch:  # an empty batch (keep-alives, events not translated) is no progress
+                began = progressed = True
             yield batch
     finally:
+        watch.stop()
         await batches.aclose()  # type: ignore[attr-defined]  # async generators have aclose
+
+
+class _Watchdog:
+    """Cancels the waiting task once `deadline` has passed while it waits on the upstream.
+
+    One timer for the whole answer, moved lazily: progress only writes `deadline`, and the
+    timer, when it fires early, re-arms itself at the new one. (A timeout context per batch
+    costs a timer and a heap entry for every upstream read.) The cancel only lands while the
+    task waits on the upstream, never inside the consumer's own work.
+    """
+
+    __slots__ = ("_armed", "_handle", "_loop", "_task", "_waiting", "deadline", "fired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._loop = loop
+        self._task: asyncio.Task[object] | None = None
+        self.deadline = deadline
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed = math.inf
+        self._waiting = False
+        self.fired = False
+
+    def waiting(self, task: asyncio.Task[object]) -> None:
+        """`task` is about to wait on the upstream."""
+        self._task = task
+        self._waiting = True
+        if self.deadline == math.inf:
+            return
+        if self._loop.time() >= self.deadline:
+            self._loop.call_soon(self._check)
+        elif self._handle is None or self._armed > self.deadline:
+            self._arm()
+
+    def busy(self) -> None:
+        """The wait on the upstream is over (an answer, an error or a cancel)."""
+        self._waiting = False
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _arm(self) -> None:
+        self.stop()
+        self._armed = self.deadline
+        self._handle = self._loop.call_at(self.deadline, self._check)
+
+    def _check(self) -> None:
+        if self._handle is not None and self._handle.when() <= self._loop.time():
+            self._handle = None
+        if self.fired or not self._waiting or self.deadline == math.inf:
+            return
+        if self._loop.time() < self.deadline:
+            if self._handle is None:
+                self._arm()
+            return
+        if self._task is not None:
+            self.fired = True
+            self._task.cancel()
 
 
 def _stalled(

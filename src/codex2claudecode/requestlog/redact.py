@@ -64,6 +64,10 @@ _JSON_FIELD = re.compile(rb'"([A-Za-z0-9_.-]{1,64})"\s*:\s*"[^"\\]*(?:\\.[^"\\]*
 _ESCAPED_FIELD = re.compile(
     rb'\\"([A-Za-z0-9_.-]{1,64})\\"\s*:\s*\\"[^"\\]*(?:\\[^"][^"\\]*)*(?:\\"|\Z)'
 )
+# Only the names: most bodies have no credential-named field, and listing the names in C is
+# about three times cheaper than a substitution that calls back into Python for every field.
+_JSON_NAME = re.compile(rb'"([A-Za-z0-9_.-]{1,64})"\s*:\s*"')
+_ESCAPED_NAME = re.compile(rb'\\"([A-Za-z0-9_.-]{1,64})\\"\s*:\s*\\"')
 # JSON and SSE bodies carry no form fields; skipping them saves a slow pass (\s leads it).
 _STRUCTURED = re.compile(rb"\s*(?:[{\[]|event:|data:|:)")
 _FORM_FIELD = re.compile(rb"(^|[?&;\s])([A-Za-z0-9_.-]{1,64})=[^&\s\"']+")
@@ -87,8 +91,9 @@ def redact_bytes(data: bytes, pause: Callable[[], object] | None = None) -> byte
         pause: called between passes (the writer yields the GIL there, so that no stretch
             of this holds it for more than about a quarter of a millisecond on 64 KiB).
     """
-    data = _JSON_FIELD.sub(_json_field, data)
-    if b'\\"' in data:
+    if _any_secret_name(_JSON_NAME.findall(data)):
+        data = _JSON_FIELD.sub(_json_field, data)
+    if b'\\"' in data and _any_secret_name(_ESCAPED_NAME.findall(data)):
         data = _ESCAPED_FIELD.sub(_escaped_field, data)
     if b"=" in data and not _STRUCTURED.match(data):
         data = _FORM_FIELD.sub(_form_field, data)
@@ -125,6 +130,10 @@ def redact_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, st
             value = redact_bytes(raw_value).decode("latin-1")
         redacted.append((name, value))
     return redacted
+
+
+def _any_secret_name(names: list[bytes]) -> bool:
+    return any(_secret_name(name) for name in set(names))
 
 
 def _secret_name(name: bytes) -> bool:

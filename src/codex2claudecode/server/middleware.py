@@ -7,6 +7,7 @@ streamed chunk.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -144,7 +145,9 @@ class Gateway:
                 elapsed = (time.perf_counter() - started) * 1000
                 # A stream is a 200 however it ended: its outcome says how (issue 11.6).
                 outcome = scope["state"].get("outcome")
-                log.info(
+                # On the next loop turn: after the response's last write has gone out.
+                asyncio.get_running_loop().call_soon(
+                    log.info,
                     "[%s] %s %s %s%s %.0fms%s%s",
                     request_id[4:12],
                     exchange.status or "---",

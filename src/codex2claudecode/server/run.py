@@ -107,6 +107,9 @@ def server_for(
         ws="none",  # no websocket routes; skips importing a websockets library at start-up
         lifespan="on",
         access_log=False,
+        # Nothing sits in front of a local gateway: X-Forwarded-* headers are not trusted.
+        proxy_headers=False,
+        server_header=False,
         log_level=log_level,
         timeout_keep_alive=75,
         # Ctrl-C must not wait for an open Claude Code stream to end on its own.

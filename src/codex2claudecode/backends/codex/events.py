@@ -83,8 +83,8 @@ class ResponsesDecoder:
         """Function-call items whose `ToolCallStart` went out."""
         self._searches: set[str] = set()
         """Web search items already sent (the completed output may list them again)."""
-        self._text = ""
-        """The open text block's text so far, to quote what an annotation cites."""
+        self._text: list[str] = []
+        """The open text block's text so far (pieces), to quote what an annotation cites."""
         self._cited = 0
         """Annotations of the open text block already sent as citations."""
         self._on_rate_limits = on_rate_limits
@@ -113,8 +113,11 @@ class ResponsesDecoder:
             self._started = True
             out.append(ir.Started(response_id="", model=""))
         # A malformed event is skipped; a missing terminal event still fails the stream.
-        with contextlib.suppress(orjson.JSONDecodeError):
+        # (try, not contextlib.suppress: this runs for every event, and suppress is an object.)
+        try:  # noqa: SIM105
             handler(self, data, out)
+        except orjson.JSONDecodeError:
+            pass
         return out
 
     def finish(self) -> list[ir.Event]:
@@ -202,7 +205,7 @@ class ResponsesDecoder:
             if not text:
                 return
             self._open_block("text", item_id, out)
-            self._text = text
+            self._text = [text]
             out.append(ir.TextDelta(text))
         if self._open == "text":
             # Annotations the stream did not announce one by one come with the whole item.
@@ -288,7 +291,7 @@ class ResponsesDecoder:
         if self._open != "text":
             self._open_block("text", event.get("item_id") or "", out)
         self._streamed.add(self._open_item)
-        self._text += text
+        self._text.append(text)  # joined only if cited: `+=` on an attribute is quadratic
         out.append(ir.TextDelta(text))
 
     def _annotation_added(self, data: bytes, out: list[ir.Event]) -> None:
@@ -306,7 +309,9 @@ class ResponsesDecoder:
         end = end if isinstance(end, int) else start
         url = str(annotation["url"])
         title = str(annotation.get("title") or url)
-        out.append(ir.Citation(url, title, self._text[start:end], start, end))
+        text = "".join(self._text)
+        self._text = [text]
+        out.append(ir.Citation(url, title, text[start:end], start, end))
 
     def _summary_part_added(self, data: bytes, out: list[ir.Event]) -> None:
         self._summary_break = True
@@ -339,7 +344,7 @@ class ResponsesDecoder:
         self._close(out)
         self._open, self._open_item = kind, item_id
         self._summary_break = False
-        self._text, self._cited = "", 0
+        self._text, self._cited = [], 0
         match kind:
             case "text":
                 out.append(ir.TextStart())

@@ -59,7 +59,9 @@ class KiroPool:
         self._recheck_interval = recheck_interval
         self._store = KiroAccountStore.from_config(config)
         self._fingerprint = machine_fingerprint()
-        self.pool: AccountPool[KiroAccount] = AccountPool(strategy=strategy, clock=clock)
+        self.pool: AccountPool[KiroAccount] = AccountPool(
+            strategy=strategy, clock=clock, provider="Kiro"
+        )
         self._seen: object = None
         self._checked_at = -math.inf
         self._problem: errors.NoAccount | None = None
