@@ -65,6 +65,7 @@ class KiroPool:
         self._problem: errors.NoAccount | None = None
         self.credits_used: dict[str, float] = {}
         """Credits Kiro metered per account since start (from `meteringEvent`)."""
+        self._names: dict[str, str] = {}
 
     # ------------------------------------------------------------------ the request path
 
@@ -79,6 +80,10 @@ class KiroPool:
         if not order:
             raise self._problem or _no_account()
         return order
+
+    def name(self, member: KiroMember) -> str:
+        """The account's short name for people (`accounts.names`), else its key."""
+        return self._names.get(member.key) or member.key
 
     def served(self, member: KiroMember, session: str | None) -> None:
         self.pool.served(member, session)
@@ -111,7 +116,7 @@ class KiroPool:
         if name is None and reply is not None:
             name = _usage_email(reply)
         resets_at = snapshot.primary.resets_at if snapshot and snapshot.primary else None
-        return name or member.key, resets_at
+        return name or self.name(member), resets_at
 
     def metering(self, member: KiroMember) -> Callable[[float], None]:
         return partial(self._metered, member.key)
@@ -146,14 +151,18 @@ class KiroPool:
             creds = await member.handle.auth.credentials()
             reply = await member.handle.client.usage_limits()
         except errors.GatewayError as exc:
-            return AccountLimits(member.key, None, None, active, None, problem=exc.message)
+            return AccountLimits(
+                member.key, None, None, active, None, problem=exc.message, name=self.name(member)
+            )
         except Exception as exc:  # a refusal the client raised: report it on the row
-            return AccountLimits(member.key, None, None, active, None, problem=str(exc))
+            return AccountLimits(
+                member.key, None, None, active, None, problem=str(exc), name=self.name(member)
+            )
         snapshot = self._record(member, reply)
         email = creds.email or _usage_email(reply)
         plan = snapshot.plan if snapshot else None
         problem = None if snapshot else f"getUsageLimits answered HTTP {reply.status}"
-        return AccountLimits(member.key, email, plan, active, snapshot, problem)
+        return AccountLimits(member.key, email, plan, active, snapshot, problem, self.name(member))
 
     def _record(self, member: KiroMember, reply: UpstreamReply) -> Snapshot | None:
         if reply.status != 200:
@@ -199,7 +208,11 @@ class KiroPool:
             self._problem = errors.NoAccount(f"Cannot read the Kiro accounts: {exc}")
             self.pool.update([])
             return
-        self._problem = None if keys else _no_account()
+        self._problem = None if keys else _no_account(self._store.foreign_problem())
+        names: dict[str, str] = {}
+        for summary in summaries:  # social logins share a key: the first is the one served
+            names.setdefault(summary.key, summary.name)
+        self._names = names
         active = next((s.key for s in summaries if s.active), None)
         entries = []
         for key in keys:
@@ -225,7 +238,9 @@ class KiroPool:
         return KiroAccount(auth, client)
 
 
-def _no_account() -> errors.NoAccount:
+def _no_account(foreign_problem: str | None = None) -> errors.NoAccount:
+    if foreign_problem is not None:
+        return errors.NoAccount(f"No usable Kiro account: {foreign_problem}")
     return errors.NoAccount(
         "No Kiro account is configured. Sign in with the Kiro IDE, then run "
         "`codex2claudecode accounts import --provider kiro`."
