@@ -78,7 +78,7 @@ class KiroPool:
         self._sync()
         order = self.pool.choose(session)
         if not order:
-            raise self._problem or _no_account()
+            raise self._problem or self._no_account()
         return order
 
     def name(self, member: KiroMember) -> str:
@@ -139,7 +139,7 @@ class KiroPool:
     async def limits(self) -> list[AccountLimits]:
         self._sync()
         if not self.pool.members:
-            raise self._problem or _no_account()
+            raise self._problem or self._no_account()
         return list(await asyncio.gather(*map(self._limits_of, self.pool.members)))
 
     async def settle(self) -> None:
@@ -179,7 +179,7 @@ class KiroPool:
         self._sync()
         member = self.pool.active
         if member is None:
-            raise self._problem or _no_account()
+            raise self._problem or self._no_account()
         return member
 
     # ------------------------------------------------------------------ the accounts file
@@ -208,7 +208,7 @@ class KiroPool:
             self._problem = errors.NoAccount(f"Cannot read the Kiro accounts: {exc}")
             self.pool.update([])
             return
-        self._problem = None if keys else _no_account(self._store.foreign_problem())
+        self._problem = None if keys else self._no_account()
         names: dict[str, str] = {}
         for summary in summaries:  # social logins share a key: the first is the one served
             names.setdefault(summary.key, summary.name)
@@ -219,6 +219,17 @@ class KiroPool:
             known = self.pool.member(key)
             entries.append((key, known.handle if known else self._account(key)))
         self.pool.update(entries, active=active)
+
+    def _no_account(self) -> errors.NoAccount:
+        skipped = self._store.foreign_problem()
+        if skipped is not None:
+            return errors.NoAccount(f"No usable Kiro account: {skipped}")
+        return errors.NoAccount(
+            f"No Kiro account found (looked for {self._store.path} and {self._store.ide_path}). "
+            "Sign in with the Kiro IDE, then run `codex2claudecode accounts import --provider "
+            "kiro`; or add one from its tokens with `codex2claudecode accounts add --provider "
+            "kiro --region REGION`."
+        )
 
     def _account(self, key: str) -> KiroAccount:
         auth = KiroAuth.for_account(
@@ -236,15 +247,6 @@ class KiroPool:
             first_token_retries=self._config.kiro_first_token_retries,
         )
         return KiroAccount(auth, client)
-
-
-def _no_account(foreign_problem: str | None = None) -> errors.NoAccount:
-    if foreign_problem is not None:
-        return errors.NoAccount(f"No usable Kiro account: {foreign_problem}")
-    return errors.NoAccount(
-        "No Kiro account is configured. Sign in with the Kiro IDE, then run "
-        "`codex2claudecode accounts import --provider kiro`."
-    )
 
 
 def _usage_email(reply: UpstreamReply) -> str | None:
