@@ -375,8 +375,8 @@ class KiroAccountStore:
     # ------------------------------------------------------------------ managing accounts
 
     def import_ide(self, source: Path | None = None) -> KiroCredentials:
-        """Add the Kiro IDE's login (`source`, default KIRO_AUTH_FILE; in a directory, the file
-        of KIRO_AUTH_FILE's name there) as a linked account.
+        """Add the Kiro IDE's login (`source`, default KIRO_AUTH_FILE; a `source` directory means
+        the file of KIRO_AUTH_FILE's name in it) as a linked account.
 
         No network: the tokens are taken as they are and stay in sync with that file (§2.8).
         The account becomes the active one; returns it as stored.
@@ -385,7 +385,7 @@ class KiroAccountStore:
             NoAccount: the file is missing or holds no usable login.
         """
         path = (source or self.ide_path).expanduser().absolute()
-        if path.is_dir():
+        if source is not None and path.is_dir():
             path = path / self.ide_path.name
         try:
             token_file = read_token_file(path)
