@@ -72,3 +72,23 @@ def test_kiro_without_an_account_says_where_it_looked_as_codex_does(
             "`codex2claudecode accounts import --provider kiro`; or add one from its tokens with "
             "`codex2claudecode accounts add --provider kiro --region REGION`."
         ), route
+
+
+def test_limits_with_our_own_accounts_file_broken_fails_in_words(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """It was a traceback for Codex, and "no accounts yet" (exit 0) for Kiro."""
+    state = tmp_path / "state"
+    state.mkdir()
+    for name, provider, text in (
+        ("auth-codex.json", "codex", "Codex accounts file {path} is not valid JSON"),
+        ("kiro-state.json", "kiro", "The Kiro token file {path} is not valid JSON"),
+    ):
+        path = state / name
+        path.write_text("{broken")
+        for json_flag in ((), ("--json",)):
+            result = run_cli(cli_env, "limits", "--provider", provider, *json_flag)
+            assert result.returncode == 1, result.stdout
+            assert result.stdout == ""
+            [line] = result.stderr.splitlines()
+            assert line.startswith("codex2claudecode: " + text.format(path=path))

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         usages = asyncio.run(fetch_limits(config, provider))
     except errors.NoAccount as exc:
         # A Kiro pool raises this only with no account at all; Codex also with unusable ones.
-        if provider == "codex" and CodexAccountStore.from_config(config).summaries():
+        if _accounts_or_broken(config, provider):
             print(f"codex2claudecode: {exc.message}", file=sys.stderr)
             return 1
         if args.json:
@@ -113,6 +113,18 @@ async def fetch_limits(config: Config, provider: Provider) -> list[AccountLimits
     # An account whose tokens could not be used still has the e-mail and plan it was saved with.
     known = {s.key: s for s in CodexAccountStore.from_config(config).summaries()}
     return [_with_identity(usage, known.get(usage.key)) for usage in usages]
+
+
+def _accounts_or_broken(config: Config, provider: Provider) -> bool:
+    """Whether `provider` has Codex accounts, or our own accounts file cannot be read: either
+    way a failure to show limits is an error, not "no accounts yet"."""
+    try:
+        if provider == "kiro":
+            KiroAccountStore.from_config(config).summaries()
+            return False
+        return bool(CodexAccountStore.from_config(config).summaries())
+    except errors.NoAccount:
+        return True
 
 
 def _foreign_problem(config: Config, provider: Provider) -> str | None:
