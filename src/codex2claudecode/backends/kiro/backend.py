@@ -138,16 +138,16 @@ class KiroBackend:
                     refusal = await self._spent(member, failure) if credits else failure.error
                     self._accounts.refused(member, refusal, credits=credits)
                     continue
-                failure.error.account = member.key
+                failure.error.account = self._accounts.name(member)
                 if isinstance(failure.error, errors.ContextTooLong):
                     self._count_overflow(failure.error, request, model)
                 raise failure.error from None
             except errors.ContextTooLong as exc:
-                exc.account = member.key
+                exc.account = self._accounts.name(member)
                 self._count_overflow(exc, request, model)
                 raise
             except errors.GatewayError as exc:
-                exc.account = member.key
+                exc.account = self._accounts.name(member)
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         exhausted = self._accounts.exhausted(refusal)
@@ -281,6 +281,7 @@ class KiroBackend:
         )
         stream = KiroStreamDecoder(decoder)
         remember = partial(self._signatures.record, member.key, model.id)
+        account = self._accounts.name(member)
         names = _ClientNames(payload.tool_names, payload.property_keys)
         content = opened.response.content
         chunk = opened.first
@@ -296,11 +297,11 @@ class KiroBackend:
                     )
                 if batch:
                     remember(batch)
-                    yield _stamped(batch, member.key)
+                    yield _stamped(batch, account)
                 return
             if batch:
                 remember(batch)
-                yield _stamped(batch, member.key)
+                yield _stamped(batch, account)
             if decoder.done:
                 return
             chunk = await _read(content)
