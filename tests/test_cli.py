@@ -134,9 +134,19 @@ def test_a_public_host_without_password_is_refused_with_exit_2(
 ) -> None:
     result = run_cli({**cli_env, **env}, "--headless", "--port", "0", *args)
     assert result.returncode == 2
-    assert "without a password" in result.stderr
+    assert "needs a password" in result.stderr
     assert "--password" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_claude_env_for_a_public_host_without_password_asks_for_it(
+    cli_env: dict[str, str],
+) -> None:
+    # claude-env listens on nothing: the message must not say it refuses to listen.
+    result = run_cli(cli_env, "claude-env", "set", "--host", "0.0.0.0")
+    assert result.returncode == 2
+    assert "a gateway on 0.0.0.0 needs a password" in result.stderr
+    assert "listen" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_environment_value_is_refused_with_exit_2(cli_env: dict[str, str]) -> None:

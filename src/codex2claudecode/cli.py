@@ -238,7 +238,15 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
         return _run_tui(config, gateway, sock)
     account, problem = account_summary(config)
     key_file = config.local_key_path if local_key and not config.password else None
-    text = banner(config, port, account=account, problem=problem, prefix=prefix, key_file=key_file)
+    text = banner(
+        config,
+        port,
+        account=account,
+        problem=problem,
+        prefix=prefix,
+        key_file=key_file,
+        warning=None if problem else foreign_warning(config),
+    )
     print(text, flush=True)
     server = server_for(gateway.app, max_connections=config.max_connections)
     with contextlib.suppress(KeyboardInterrupt):
@@ -273,6 +281,22 @@ def account_summary(config: Config) -> tuple[str, str | None]:
     return (f"{who} ({creds.plan})" if creds.plan else who), None
 
 
+def foreign_warning(config: Config) -> str | None:
+    """`skipped the Kiro IDE's login. <why and the fix>` when the served provider's foreign
+    login file (the Codex CLI's, the Kiro IDE's) exists but holds no usable login."""
+    from codex2claudecode.provider_config import chosen_provider
+
+    if chosen_provider(config) == "kiro":
+        from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
+
+        problem = KiroAccountStore.from_config(config).foreign_problem()
+        return None if problem is None else f"skipped the Kiro IDE's login. {problem}"
+    from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+
+    problem = CodexAccountStore.from_config(config).foreign_problem()
+    return None if problem is None else f"skipped the Codex CLI's login. {problem}"
+
+
 def banner(
     config: Config,
     port: int,
@@ -281,6 +305,7 @@ def banner(
     problem: str | None = None,
     prefix: str = NAME,
     key_file: Path | None = None,
+    warning: str | None = None,
 ) -> str:
     """The start-up text: endpoints, how to point Claude Code here, and account trouble.
 
@@ -289,6 +314,7 @@ def banner(
         prefix: how the user runs this program (see `commands.invocation`).
         key_file: the local API key the gateway requires (no password given), if any; the
             banner names the file and never prints the key.
+        warning: trouble that leaves the gateway working (see `foreign_warning`).
     """
     from codex2claudecode.provider_config import chosen_provider
 
@@ -349,5 +375,7 @@ def banner(
             f"  Several accounts, limits: `{prefix} accounts list{provider_flag(config)}`, "
             f"`{prefix} limits{provider_flag(config)}`",
         ]
+    if warning:
+        lines += ["", f"WARNING: {warning}"]
     lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)

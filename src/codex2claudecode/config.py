@@ -311,8 +311,8 @@ class Config:
         )
         if not cfg.is_loopback and not cfg.password:
             raise ConfigError(
-                f"refusing to listen on {cfg.host} without a password: anyone on the network "
-                "could use your account. Set --password (or API_PASSWORD), or bind 127.0.0.1."
+                f"a gateway on {cfg.host} needs a password: anyone on the network could use "
+                "your account. Set --password (or API_PASSWORD), or use 127.0.0.1."
             )
         return cfg
 

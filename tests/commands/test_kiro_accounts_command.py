@@ -107,7 +107,7 @@ def test_use_and_remove(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["accounts", "remove", "one", "--provider", "kiro"]) == 0
     assert [e["label"] for e in managed(home)["accounts"]] == ["two"]
     assert main(["accounts", "use", "one", "--provider", "kiro"]) == 1
-    assert "does not contain Kiro account 'one'" in capsys.readouterr().err
+    assert "holds no Kiro account 'one'" in capsys.readouterr().err
 
 
 def test_accounts_without_provider_follow_the_served_provider(
@@ -143,3 +143,35 @@ def test_import_without_ide_login_says_how_to_sign_in(
     assert main(["accounts", "import", "--provider", "kiro"]) == 1
     err = capsys.readouterr().err
     assert "Sign in with the Kiro IDE" in err and "accounts import --provider kiro" in err
+
+
+def test_accounts_go_by_short_names_and_still_by_key(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9: IDE logins have no e-mail, so they are shown and chosen by a short name."""
+    google = {**ENTRY, "provider": "Google"}
+    state = home / "state" / "kiro-state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"accounts": [google, {**google, "refreshToken": "aor-2"}]}))
+
+    assert main(["accounts", "list", "--provider", "kiro"]) == 0
+    listed = capsys.readouterr().out
+    assert "*  kiro-google-us-east-1-social " in listed
+    assert "\n   kiro-google-us-east-1-social-2 " in listed
+    assert ENTRY["profileArn"] not in listed
+
+    assert main(["accounts", "use", "KIRO-GOOGLE-us-east-1-social-2", "--provider", "kiro"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "kiro-google-us-east-1-social-2 is now the active Kiro account"
+    )
+    assert managed(home)["activeAccount"] == "us-east-1:account-2"
+
+    assert main(["accounts", "use", str(ENTRY["profileArn"]), "--provider", "kiro"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "kiro-google-us-east-1-social is now the active Kiro account"
+    )
+
+    assert main(["accounts", "use", "nobody", "--provider", "kiro"]) == 1
+    assert "(available: kiro-google-us-east-1-social, kiro-google-us-east-1-social-2)" in (
+        capsys.readouterr().err
+    )

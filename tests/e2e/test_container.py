@@ -38,7 +38,7 @@ def test_the_images_settings_refuse_to_start_without_api_password(
     env = {k: v for k, v in _image_env().items() if k in ("HOST", "CODEX_NO_UI")}
     result = run_cli({**cli_env, **env, "PORT": "0"})
     assert result.returncode == 2
-    assert "refusing to listen on 0.0.0.0 without a password" in result.stderr
+    assert "a gateway on 0.0.0.0 needs a password" in result.stderr
 
 
 def _engine() -> str:

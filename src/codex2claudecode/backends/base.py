@@ -43,6 +43,8 @@ class AccountLimits:
     """The account `/usage` reports on, `manual` uses and new sessions start on."""
     snapshot: Snapshot | None
     problem: str | None = None
+    name: str | None = None
+    """A short name for people where the key is not one (Kiro's profile ARNs)."""
 
 
 class Backend(Protocol):

@@ -48,23 +48,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="show every account, the active one marked *",
         description=(
             "Show every Codex account with its plan, token expiry, state and what is left of its "
-            "usage limits (asked from ChatGPT; --offline skips that)."
+            "usage limits (asked from ChatGPT; --offline skips that). With --provider kiro, every "
+            "Kiro account by its name, login kind, region, token expiry and state (`limits "
+            "--provider kiro` shows their credits)."
         ),
     )
     listing.add_argument(
-        "--offline", action="store_true", help="do not ask ChatGPT for the usage limits"
+        "--offline",
+        action="store_true",
+        help="do not ask ChatGPT for the usage limits (Kiro's list never asks)",
     )
     source = actions.add_parser(
         "import",
         help="add the Codex CLI's login (no network)",
         description=(
-            "Add the account the Codex CLI is signed in to ($CODEX_HOME/auth.json) and make it "
-            "active. Both programs then share its tokens: whichever refreshes them, the other "
-            "picks up the new ones."
+            "Add the account the Codex CLI is signed in to ($CODEX_HOME/auth.json), or with "
+            "--provider kiro the Kiro IDE's login (KIRO_AUTH_FILE, default "
+            "~/.aws/sso/cache/kiro-auth-token.json), and make it active. Both programs then share "
+            "its tokens: whichever refreshes them, the other picks up the new ones."
         ),
     )
     source.add_argument(
-        "--from", dest="source", type=Path, metavar="FILE", help="another Codex CLI auth.json"
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="another Codex CLI auth.json, or Kiro token file with --provider kiro (a directory: "
+        "the auth.json or kiro-auth-token.json in it)",
     )
     manual = actions.add_parser(
         "add",
@@ -92,7 +102,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="make an account the active one",
         description="Make an account active; a running gateway switches from its next request.",
     )
-    use.add_argument("key", help="the account's key, e-mail or name (see `accounts list`)")
+    use.add_argument("key", help="the account's key, e-mail or name, as `accounts list` shows it")
     remove = actions.add_parser(
         "remove",
         help="forget an account",

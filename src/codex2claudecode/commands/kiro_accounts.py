@@ -91,12 +91,22 @@ def codex_misuse(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace, config: Config) -> int:
     store = KiroAccountStore.from_config(config)
     try:
+        if args.accounts_action != "import":  # an import that fails says why itself
+            warn_foreign(store)
         return _ACTIONS[args.accounts_action](args, config, store)
     except GatewayError as exc:
         print(f"codex2claudecode: {exc.message}", file=sys.stderr)
     except OSError as exc:
         print(f"codex2claudecode: cannot update the Kiro accounts: {exc}", file=sys.stderr)
     return 1
+
+
+def warn_foreign(store: KiroAccountStore) -> bool:
+    """Say on stderr that the Kiro IDE's login is skipped, if it is; returns whether it is."""
+    problem = store.foreign_problem()
+    if problem is not None:
+        print(f"warning: skipped the Kiro IDE's login. {problem}", file=sys.stderr)
+    return problem is not None
 
 
 # ---------------------------------------------------------------------- actions
@@ -106,9 +116,14 @@ def _list(args: argparse.Namespace, config: Config, store: KiroAccountStore) -> 
     summaries = store.summaries()
     if not summaries:
         print(
-            f"No Kiro accounts yet (looked for {store.path} and {store.ide_path}). Sign in with "
-            "the Kiro IDE, then run `codex2claudecode accounts import --provider kiro`; or add "
-            "one from its tokens with `codex2claudecode accounts add --provider kiro --region R`."
+            f"No Kiro accounts yet (looked for {store.path} and {store.ide_path})."
+            + (
+                ""
+                if store.foreign_problem()
+                else " Sign in with the Kiro IDE, then run `codex2claudecode accounts import "
+                "--provider kiro`; or add one from its tokens with `codex2claudecode accounts add "
+                "--provider kiro --region REGION`."
+            )
         )
         return 0
     now = time.time()
@@ -176,20 +191,22 @@ def _client_fields(args: argparse.Namespace, kind: str) -> dict[str, object]:
 
 def _use(args: argparse.Namespace, config: Config, store: KiroAccountStore) -> int:
     key = store.set_active(args.key)
+    name = store.name_of(args.key)
     if not store.path.exists():
-        print(f"{key} is the Kiro IDE's own login, the only account there is; it is in use.")
+        print(f"{name} is the Kiro IDE's own login, the only account there is; it is in use.")
     else:
-        print(f"{key} is now the active Kiro account; a running gateway switches by itself.")
-    print("\n".join(_override_note(key, config)))
+        print(f"{name} is now the active Kiro account; a running gateway switches by itself.")
+    print("\n".join(_override_note(config, key, name)))
     return 0
 
 
 def _remove(args: argparse.Namespace, config: Config, store: KiroAccountStore) -> int:
-    key = store.remove(args.key)
-    print(f"Removed Kiro account {key} (the Kiro IDE's own login, if any, is untouched).")
+    name = store.name_of(args.key)
+    store.remove(args.key)
+    print(f"Removed Kiro account {name} (the Kiro IDE's own login, if any, is untouched).")
     active = next((s for s in store.summaries() if s.active), None)
     if active is not None:
-        print(f"Active Kiro account: {active.key}.")
+        print(f"Active Kiro account: {active.name}.")
     else:
         print("No Kiro accounts left; `codex2claudecode accounts import --provider kiro` adds one.")
     return 0
@@ -216,12 +233,12 @@ def render_table(
         now: epoch seconds, to tell expired tokens.
         tz: the time zone of the expiry column (default: local time).
     """
-    header = ("", "KEY", "LABEL / EMAIL", "KIND", "REGION", "TOKEN EXPIRES", "STATE")
+    header = ("", "NAME", "EMAIL", "KIND", "REGION", "TOKEN EXPIRES", "STATE")
     rows = [header] + [
         (
             "*" if s.active else "",
-            s.key,
-            " / ".join(x for x in (s.label, s.email) if x) or "-",
+            s.name or s.key,
+            s.email or "-",
             (s.kind or "?").replace("_", "-"),
             s.region or "-",
             _local_time(s.expires_at, tz),
@@ -239,15 +256,15 @@ def _list_notes(
 ) -> list[str]:
     notes = [
         "* = the account requests use; switch with "
-        "`codex2claudecode accounts use KEY --provider kiro`."
+        "`codex2claudecode accounts use NAME --provider kiro`."
     ]
     for summary in summaries:
         if summary.problem is not None:
-            notes.append(f"{summary.key}: {summary.problem}")
+            notes.append(f"{summary.name}: {summary.problem}")
     if any(s.state(now) == "needs login" for s in summaries):
         notes.append(
             "Sign in to those accounts again with the Kiro IDE, then run `codex2claudecode "
-            "accounts import --provider kiro` (or `accounts remove KEY --provider kiro`)."
+            "accounts import --provider kiro` (or `accounts remove NAME --provider kiro`)."
         )
     if any(s.state(now) == "expired" for s in summaries):
         notes.append("Expired access tokens are refreshed on the next request.")
@@ -263,26 +280,26 @@ def _list_notes(
             "fail until you change or unset it."
         )
     elif active is not None:
-        notes.extend(_override_note(active.key, config))
+        notes.extend(_override_note(config, active.key, active.name))
     return notes
 
 
 def _added(saved: KiroCredentials, config: Config, *, how: str) -> str:
-    who = " / ".join(x for x in (saved.label, saved.email) if x)
+    who = " / ".join(x for x in (saved.label, saved.email) if x and x != saved.name)
     details = f"{saved.kind.replace('_', '-')}, {saved.region}"
-    lines = [f"{how} Kiro account {saved.key}{f' ({who})' if who else ''}, {details}; it is now "
+    lines = [f"{how} Kiro account {saved.name}{f' ({who})' if who else ''}, {details}; it is now "
              "the active Kiro account."]  # fmt: skip
     if chosen_provider(config) != "kiro":
         lines.append(
             "The gateway serves Codex by default: start it with `codex2claudecode --provider "
             "kiro` to use this account."
         )
-    return "\n".join(lines + _override_note(saved.key, config))
+    return "\n".join(lines + _override_note(config, saved.key, saved.name))
 
 
-def _override_note(key: str, config: Config) -> list[str]:
+def _override_note(config: Config, key: str, name: str) -> list[str]:
     chosen = config.kiro_auth_account
-    if not chosen or chosen == key:
+    if not chosen or chosen in (key, name):
         return []
     return [
         f"Note: KIRO_AUTH_ACCOUNT={chosen} is set and takes precedence; unset it to use the "

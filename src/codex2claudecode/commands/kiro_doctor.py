@@ -23,10 +23,13 @@ SIGN_IN = f"sign in with the Kiro IDE, then run {IMPORT}"
 def kiro_accounts(config: Config, *, timeout: float) -> Iterator[Finding]:
     """Findings for every Kiro account; the limits are read with `timeout` seconds at most."""
     store = KiroAccountStore.from_config(config)
+    problem = store.foreign_problem()
+    if problem is not None:
+        yield Finding("accounts", "warning", f"skipped the Kiro IDE's login: {problem}")
     try:
         summaries = store.summaries()
-    except NoAccount as exc:  # the Kiro IDE's file is there but cannot be read
-        yield Finding("accounts", "problem", exc.message, fix=SIGN_IN + " (the IDE rewrites it)")
+    except NoAccount as exc:  # our own kiro-state.json cannot be read
+        yield Finding("accounts", "problem", exc.message)
         return
     except OSError as exc:
         yield Finding("accounts", "problem", f"cannot read the Kiro accounts: {exc}")
@@ -36,13 +39,13 @@ def kiro_accounts(config: Config, *, timeout: float) -> Iterator[Finding]:
             "accounts",
             "problem",
             f"no Kiro account (looked for {store.path} and {store.ide_path}): every request fails",
-            fix=SIGN_IN,
+            fix=None if problem else SIGN_IN,
         )
         return
     now = time.time()
     limits = _limits(config, timeout)
     for summary in summaries:
-        who = summary.email or summary.label or summary.key
+        who = summary.name or summary.key
         state = summary.state(now)
         if state == "needs login":
             yield Finding(

@@ -23,6 +23,7 @@ from codex2claudecode.backends.base import AccountLimits
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.backends.codex.pool import CodexPool
+from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
 from codex2claudecode.backends.kiro.pool import KiroPool
 from codex2claudecode.config import Config, Provider
 from codex2claudecode.http_client import SharedSession
@@ -56,18 +57,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     provider: Provider = getattr(args, "limits_provider", None) or chosen_provider(config)
+    foreign = _foreign_problem(config, provider)
+    if foreign is not None:
+        print(f"warning: skipped the {foreign}", file=sys.stderr)
     try:
         usages = asyncio.run(fetch_limits(config, provider))
     except errors.NoAccount as exc:
         # A Kiro pool raises this only with no account at all; Codex also with unusable ones.
-        if provider == "codex" and CodexAccountStore.from_config(config).summaries():
+        if _accounts_or_broken(config, provider):
             print(f"codex2claudecode: {exc.message}", file=sys.stderr)
             return 1
         if args.json:
             print("[]")
         else:  # nothing to show is not a failure, as with `accounts list`
             name = "Kiro" if provider == "kiro" else "Codex"
-            print(f"No {name} accounts yet, so no limits to show. {exc.message}")
+            why = "" if foreign is not None else f" {exc.message}"  # the warning said it
+            print(f"No {name} accounts yet, so no limits to show.{why}")
         return 0
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(usages, option=orjson.OPT_INDENT_2) + b"\n")
@@ -108,6 +113,27 @@ async def fetch_limits(config: Config, provider: Provider) -> list[AccountLimits
     # An account whose tokens could not be used still has the e-mail and plan it was saved with.
     known = {s.key: s for s in CodexAccountStore.from_config(config).summaries()}
     return [_with_identity(usage, known.get(usage.key)) for usage in usages]
+
+
+def _accounts_or_broken(config: Config, provider: Provider) -> bool:
+    """Whether `provider` has Codex accounts, or our own accounts file cannot be read: either
+    way a failure to show limits is an error, not "no accounts yet"."""
+    try:
+        if provider == "kiro":
+            KiroAccountStore.from_config(config).summaries()
+            return False
+        return bool(CodexAccountStore.from_config(config).summaries())
+    except errors.NoAccount:
+        return True
+
+
+def _foreign_problem(config: Config, provider: Provider) -> str | None:
+    """`Kiro IDE's login. <why and the fix>` when the other program's login file is skipped."""
+    if provider == "kiro":
+        problem = KiroAccountStore.from_config(config).foreign_problem()
+        return None if problem is None else f"Kiro IDE's login. {problem}"
+    problem = CodexAccountStore.from_config(config).foreign_problem()
+    return None if problem is None else f"Codex CLI's login. {problem}"
 
 
 def _with_identity(usage: AccountLimits, summary: AccountSummary | None) -> AccountLimits:
@@ -151,10 +177,11 @@ def render(
 
 
 def _title(usage: AccountLimits) -> str:
-    who = usage.email or usage.key
+    name = usage.name or usage.key
+    who = usage.email or name
     title = f"{who} ({usage.plan})" if usage.plan else who
-    if usage.email and usage.email != usage.key:
-        title += f"  [{usage.key}]"
+    if usage.email and usage.email != name:
+        title += f"  [{name}]"
     return title + ("  (active)" if usage.active else "")
 
 

@@ -30,7 +30,8 @@ class AccountRow:
 
     key: str
     name: str
-    """E-mail, else label, else key: what the user knows the account by."""
+    """What the user knows the account by: Codex, its e-mail else key; Kiro, its short name
+    (label, e-mail, else made from its login, region and key)."""
     plan: str
     """Codex: the ChatGPT plan; Kiro: the login kind and region."""
     state: str
@@ -101,7 +102,7 @@ def rows(config: Config, provider: Provider, now: float) -> list[AccountRow]:
             return [
                 AccountRow(
                     key=s.key,
-                    name=s.email or s.label or s.key,
+                    name=s.name or s.key,
                     plan=" · ".join(x for x in (s.kind, s.region) if x) or "-",
                     state=s.state(now),
                     active=s.active,
@@ -125,7 +126,7 @@ def import_login(config: Config, provider: Provider) -> str:
             return f"Imported {saved.email or saved.key}; it is now the active Codex account."
         case "kiro":
             kiro = KiroAccountStore.from_config(config).import_ide()
-            return f"Imported {kiro.email or kiro.key}; it is now the active Kiro account."
+            return f"Imported {kiro.name}; it is now the active Kiro account."
         case _:
             assert_never(provider)
 
@@ -141,12 +142,13 @@ def use(config: Config, provider: Provider, key: str) -> str:
             assert_never(provider)
 
 
-def override_note(config: Config, provider: Provider, key: str) -> str | None:
-    """Why choosing `key` changes nothing: an environment variable picks another account."""
+def override_note(config: Config, provider: Provider, key: str, name: str = "") -> str | None:
+    """Why choosing `key` (called `name`) changes nothing: an environment variable picks
+    another account."""
     chosen = config.codex_auth_account if provider == "codex" else config.kiro_auth_account
-    if chosen and chosen != key:
+    if chosen and chosen not in (key, name):
         variable = "CODEX_AUTH_ACCOUNT" if provider == "codex" else "KIRO_AUTH_ACCOUNT"
-        return f"{variable}={chosen} is set and takes precedence; unset it to use {key}."
+        return f"{variable}={chosen} is set and takes precedence; unset it to use {name or key}."
     return None
 
 
@@ -209,4 +211,4 @@ def add_kiro_tokens(config: Config, values: Mapping[str, str]) -> str:
         if value:
             entry[key] = value
     saved = KiroAccountStore.from_config(config).upsert(entry)
-    return f"Added {saved.email or saved.label or saved.key}; it is now the active Kiro account."
+    return f"Added {saved.name}; it is now the active Kiro account."

@@ -122,7 +122,7 @@ class KiroBackend:
                 async with member.handle.client.generate(payload.body) as opened:
                     self._accounts.served(member, request.session_key)
                     exchange = _exchange(opened, self._config.log_body_limit)
-                    stamp = _Stamp(member.key, exchange)
+                    stamp = _Stamp(self._accounts.name(member), exchange)
                     batches = self._decode(
                         opened,
                         request,
@@ -149,16 +149,16 @@ class KiroBackend:
                     refusal = await self._spent(member, failure) if credits else failure.error
                     self._accounts.refused(member, refusal, credits=credits)
                     continue
-                failure.error.account = member.key
+                failure.error.account = self._accounts.name(member)
                 if isinstance(failure.error, errors.ContextTooLong):
                     self._count_overflow(failure.error, request, model)
                 raise failure.error from None
             except errors.ContextTooLong as exc:
-                exc.account = member.key
+                exc.account = self._accounts.name(member)
                 self._count_overflow(exc, request, model)
                 raise
             except errors.GatewayError as exc:
-                exc.account = member.key
+                exc.account = self._accounts.name(member)
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         exhausted = self._accounts.exhausted(refusal)

@@ -42,9 +42,11 @@ def kiro_account_line(config: Config) -> tuple[str, str | None]:
     """Who Kiro requests will run as, for the banner: `(who, None)` or `("none", why)`."""
     summaries, reason = _summaries(config)
     active = next((s for s in summaries if s.active), None)
+    if not summaries and (skipped := KiroAccountStore.from_config(config).foreign_problem()):
+        return "none", f"No usable Kiro account: {skipped}"
     if active is None:
         return "none", reason[0].upper() + reason[1:] + "."
-    who = active.email or active.label or active.key
+    who = active.name or active.key
     return (f"{who} ({active.kind})" if active.kind else who), None
 
 

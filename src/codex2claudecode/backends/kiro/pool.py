@@ -67,6 +67,7 @@ class KiroPool:
         self._problem: errors.NoAccount | None = None
         self.credits_used: dict[str, float] = {}
         """Credits Kiro metered per account since start (from `meteringEvent`)."""
+        self._names: dict[str, str] = {}
 
     # ------------------------------------------------------------------ the request path
 
@@ -79,8 +80,12 @@ class KiroPool:
         self._sync()
         order = self.pool.choose(session)
         if not order:
-            raise self._problem or _no_account()
+            raise self._problem or self._no_account()
         return order
+
+    def name(self, member: KiroMember) -> str:
+        """The account's short name for people (`accounts.names`), else its key."""
+        return self._names.get(member.key) or member.key
 
     def served(self, member: KiroMember, session: str | None) -> None:
         self.pool.served(member, session)
@@ -113,7 +118,7 @@ class KiroPool:
         if name is None and reply is not None:
             name = _usage_email(reply)
         resets_at = snapshot.primary.resets_at if snapshot and snapshot.primary else None
-        return name or member.key, resets_at
+        return name or self.name(member), resets_at
 
     def metering(self, member: KiroMember) -> Callable[[float], None]:
         return partial(self._metered, member.key)
@@ -136,7 +141,7 @@ class KiroPool:
     async def limits(self) -> list[AccountLimits]:
         self._sync()
         if not self.pool.members:
-            raise self._problem or _no_account()
+            raise self._problem or self._no_account()
         return list(await asyncio.gather(*map(self._limits_of, self.pool.members)))
 
     async def settle(self) -> None:
@@ -148,14 +153,18 @@ class KiroPool:
             creds = await member.handle.auth.credentials()
             reply = await member.handle.client.usage_limits()
         except errors.GatewayError as exc:
-            return AccountLimits(member.key, None, None, active, None, problem=exc.message)
+            return AccountLimits(
+                member.key, None, None, active, None, problem=exc.message, name=self.name(member)
+            )
         except Exception as exc:  # a refusal the client raised: report it on the row
-            return AccountLimits(member.key, None, None, active, None, problem=str(exc))
+            return AccountLimits(
+                member.key, None, None, active, None, problem=str(exc), name=self.name(member)
+            )
         snapshot = self._record(member, reply)
         email = creds.email or _usage_email(reply)
         plan = snapshot.plan if snapshot else None
         problem = None if snapshot else f"getUsageLimits answered HTTP {reply.status}"
-        return AccountLimits(member.key, email, plan, active, snapshot, problem)
+        return AccountLimits(member.key, email, plan, active, snapshot, problem, self.name(member))
 
     def _record(self, member: KiroMember, reply: UpstreamReply) -> Snapshot | None:
         if reply.status != 200:
@@ -172,7 +181,7 @@ class KiroPool:
         self._sync()
         member = self.pool.active
         if member is None:
-            raise self._problem or _no_account()
+            raise self._problem or self._no_account()
         return member
 
     # ------------------------------------------------------------------ the accounts file
@@ -201,13 +210,28 @@ class KiroPool:
             self._problem = errors.NoAccount(f"Cannot read the Kiro accounts: {exc}")
             self.pool.update([])
             return
-        self._problem = None if keys else _no_account()
+        self._problem = None if keys else self._no_account()
+        names: dict[str, str] = {}
+        for summary in summaries:  # social logins share a key: the first is the one served
+            names.setdefault(summary.key, summary.name)
+        self._names = names
         active = next((s.key for s in summaries if s.active), None)
         entries = []
         for key in keys:
             known = self.pool.member(key)
             entries.append((key, known.handle if known else self._account(key)))
         self.pool.update(entries, active=active)
+
+    def _no_account(self) -> errors.NoAccount:
+        skipped = self._store.foreign_problem()
+        if skipped is not None:
+            return errors.NoAccount(f"No usable Kiro account: {skipped}")
+        return errors.NoAccount(
+            f"No Kiro account found (looked for {self._store.path} and {self._store.ide_path}). "
+            "Sign in with the Kiro IDE, then run `codex2claudecode accounts import --provider "
+            "kiro`; or add one from its tokens with `codex2claudecode accounts add --provider "
+            "kiro --region REGION`."
+        )
 
     def _account(self, key: str) -> KiroAccount:
         auth = KiroAuth.for_account(
@@ -225,13 +249,6 @@ class KiroPool:
             first_token_retries=self._config.kiro_first_token_retries,
         )
         return KiroAccount(auth, client)
-
-
-def _no_account() -> errors.NoAccount:
-    return errors.NoAccount(
-        "No Kiro account is configured. Sign in with the Kiro IDE, then run "
-        "`codex2claudecode accounts import --provider kiro`."
-    )
 
 
 def _usage_email(reply: UpstreamReply) -> str | None:

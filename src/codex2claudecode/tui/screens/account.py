@@ -85,15 +85,16 @@ class AccountScreen(Panel):
     @work(exclusive=True, group="use")
     async def _use(self, key: str) -> None:
         session = self.session
+        row = next((r for r in self._rows if r.key == key), None)
+        name = row.name if row else key
         try:
             chosen = await asyncio.to_thread(accounts.use, session.config, session.provider, key)
         except (GatewayError, OSError) as exc:
-            self.note(f"Cannot switch to {key}: {exc}", error=True)
+            self.note(f"Cannot switch to {name}: {exc}", error=True)
             return
         session.accounts_changed()
-        row = next((r for r in self._rows if r.key == chosen), None)
-        message = f"Now using {row.name if row else chosen}: the next request runs on it."
-        note = accounts.override_note(session.config, session.provider, chosen)
+        message = f"Now using {name}: the next request runs on it."
+        note = accounts.override_note(session.config, session.provider, chosen, name)
         self.finish(f"{message} {note}" if note else message)
 
 

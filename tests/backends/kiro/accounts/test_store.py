@@ -70,16 +70,16 @@ def test_selection_by_any_alias(files: Files, selector: str, token: str) -> None
 def test_an_unknown_selector_is_an_error_but_an_unknown_active_is_not(files: Files) -> None:
     files.write(files.managed, {"activeAccount": "gone", "accounts": [entry("1"), entry("2")]})
     assert files.store().load().access_token == "aoa-1"
-    with pytest.raises(NoAccount, match="does not contain account 'x'"):
+    with pytest.raises(NoAccount, match="holds no account 'x'"):
         files.store("x").load()
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "Failed to parse Kiro auth token file"),
-        ("[1]", "must contain a JSON object"),
-        ('{"accounts": []}', "does not contain any accounts"),
+        ("{not json", "The Kiro token file .* is not valid JSON"),
+        ("[1]", "does not hold a JSON object per account"),
+        ('{"accounts": []}', "holds no login"),
         (json.dumps(entry("1", region="attacker.example/#")), "invalid AWS region"),
     ],
 )
@@ -124,7 +124,7 @@ def test_upsert_use_and_remove(files: Files) -> None:
 
     store.remove("first")
     assert [e["label"] for e in files.read(files.managed)["accounts"]] == ["second"]
-    with pytest.raises(NoAccount, match="does not contain Kiro account"):
+    with pytest.raises(NoAccount, match="holds no Kiro account"):
         store.remove("first")
 
 

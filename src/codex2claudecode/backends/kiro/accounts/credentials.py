@@ -54,6 +54,8 @@ class KiroCredentials:
     scopes: tuple[str, ...] = ()
     label: str | None = None
     email: str | None = None
+    name: str = ""
+    """The account's short name for people (`names`); the key when it has none."""
 
     @property
     def is_external_idp(self) -> bool:
@@ -165,19 +167,19 @@ def entry_credentials(
     key = entry_key(entry, index)
     for name in REQUIRED_FIELDS:
         if not isinstance(entry.get(name), str | int | float) or entry.get(name) == "":
-            raise InvalidEntry(f"account {key!r} is missing string field {name}")
+            raise InvalidEntry(f"missing string field {name}")
     access, refresh = clean_token(entry["accessToken"]), clean_token(entry["refreshToken"])
     if not access or not refresh:
         missing = "accessToken" if not access else "refreshToken"
-        raise InvalidEntry(f"account {key!r} is missing string field {missing}")
+        raise InvalidEntry(f"missing string field {missing}")
     kind = entry_kind(entry, registration)
     own_arn = text(entry.get("profileArn"))
     arn = own_arn or (profile_arn if kind in ("idc", "external_idp") else None)
     region = text(entry.get("region")) or (default_region if kind == "external_idp" else None)
     if region is None:
-        raise InvalidEntry(f"account {key!r} is missing string field region")
+        raise InvalidEntry("missing string field region")
     if not is_region(region):
-        raise InvalidEntry(f"account {key!r} contains invalid AWS region")
+        raise InvalidEntry("invalid AWS region")
     client = _client_pair(entry) or _client_pair(registration or {})
     client_id, client_secret = client if client else (text(entry.get("clientId")), None)
     return KiroCredentials(
@@ -194,6 +196,7 @@ def entry_credentials(
         scopes=_scopes(entry.get("scopes")),
         label=text(entry.get("label")) or text(entry.get("name")),
         email=text(entry.get("email")),
+        name=key,
     )
 
 

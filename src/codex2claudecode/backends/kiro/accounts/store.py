@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from codex2claudecode.accounts.files import FileLock, locked, signature
@@ -48,6 +49,12 @@ log = logging.getLogger(__name__)
 LOGIN_HINT = (
     "Sign in with the Kiro IDE, then run `codex2claudecode accounts import --provider kiro`"
 )
+IDE_FIX = (
+    "Sign in again with the Kiro IDE (it rewrites the file), then run `codex2claudecode "
+    "accounts import --provider kiro`; or add an account from its tokens with "
+    "`codex2claudecode accounts add --provider kiro --region REGION`."
+)
+"""What to do about a Kiro IDE token file that holds no usable login."""
 _SELECT_HINT = (
     "run `codex2claudecode accounts list --provider kiro` to see them, and set KIRO_AUTH_ACCOUNT "
     "to one of them or unset it."
@@ -125,13 +132,28 @@ class KiroAccountStore:
         return self._credentials(token_file, index)
 
     def keys(self) -> list[str]:
-        """The keys of every account of the store, in file order ([] when there is none)."""
-        token_file = self._managed() or read_token_file(self.ide_path)
+        """The keys of every account of the store, in file order ([] when there is none).
+
+        A Kiro IDE file with no usable login is skipped (see `foreign_problem`).
+        """
+        token_file = self._managed() or self._usable_ide_file()
         return [] if token_file is None else token_file.keys()
 
+    def name_of(self, selector: str) -> str:
+        """The short name of the account `selector` names (see `names`), else `selector`."""
+        token_file = self._managed() or self._usable_ide_file()
+        index = None if token_file is None else token_file.find(selector)
+        return selector if token_file is None or index is None else token_file.names()[index]
+
     def summaries(self) -> list[KiroAccountSummary]:
-        """Every account of the store, in file order, as `accounts list` shows them."""
-        token_file = self._managed() or read_token_file(self.ide_path)
+        """Every account of the store, in file order, as `accounts list` shows them.
+
+        A Kiro IDE file with no usable login is skipped (see `foreign_problem`).
+
+        Raises:
+            NoAccount: our own file cannot be read or holds no account list.
+        """
+        token_file = self._managed() or self._usable_ide_file()
         if token_file is None:
             return []
         try:
@@ -141,6 +163,34 @@ class KiroAccountStore:
         return [
             self._summary(token_file, i, active=i == active) for i in range(len(token_file.entries))
         ]
+
+    def foreign_problem(self) -> str | None:
+        """Why the Kiro IDE's token file is skipped, when it exists but holds no usable login
+        (unreadable, not JSON, another shape, or no entry with the fields a login needs).
+
+        Only our own file's accounts are used then; the message names the file and the fix.
+        """
+        try:
+            token_file = read_token_file(self.ide_path)
+        except NoAccount as exc:
+            return f"{exc.message} {IDE_FIX}"
+        if token_file is None:
+            return None
+        if not token_file.entries:
+            return f"The Kiro token file {self.ide_path} holds no login. {IDE_FIX}"
+        problems = []
+        for index in range(len(token_file.entries)):
+            try:
+                self._credentials(token_file, index)
+            except NoAccount as exc:
+                problems.append(exc.message)
+        if len(problems) < len(token_file.entries):
+            return None  # the usable logins are listed, the others marked unusable
+        return f"{problems[0]} {IDE_FIX}"
+
+    def _usable_ide_file(self) -> TokenFile | None:
+        """The Kiro IDE's token file, or None when there is none or it holds no usable login."""
+        return None if self.foreign_problem() else read_token_file(self.ide_path)
 
     def _summary(self, token_file: TokenFile, index: int, *, active: bool) -> KiroAccountSummary:
         entry = token_file.entries[index]
@@ -162,10 +212,14 @@ class KiroAccountStore:
             source=Path(source) if source else None,
             problem=problem,
             needs_login=creds is not None and problem is not None,
+            name=token_file.names()[index],
         )
 
     def _store_file(self) -> TokenFile:
-        token_file = self._managed() or read_token_file(self.ide_path)
+        managed = self._managed()
+        if managed is None and (problem := self.foreign_problem()) is not None:
+            raise NoAccount(f"No usable Kiro account: {problem}")
+        token_file = managed or read_token_file(self.ide_path)
         if token_file is None:
             raise NoAccount(
                 f"No Kiro account found (looked for {self.path} and {self.ide_path}). "
@@ -173,14 +227,30 @@ class KiroAccountStore:
             )
         return token_file
 
+    def _ide_store(self, selector: str) -> TokenFile:
+        """The Kiro IDE's file as the store when ours does not exist, for `selector`."""
+        if self.foreign_problem() is not None:
+            raise NoAccount(
+                f"There is no Kiro account {selector!r}: the Kiro IDE's login is skipped (see "
+                "the warning) and this tool has none of its own yet."
+            )
+        return self._store_file()
+
     def _managed(self) -> TokenFile | None:
-        return read_token_file(self.path)
+        try:
+            return read_token_file(self.path)
+        except NoAccount as exc:
+            raise NoAccount(
+                f"{exc.message} It holds this tool's Kiro accounts: fix it, or move it away "
+                "to start again."
+            ) from exc
 
     def _credentials(self, token_file: TokenFile, index: int) -> KiroCredentials:
         entry = token_file.entries[index]
         linked = token_file.path == self.ide_path or text(entry.get("sourceAuthFile")) is not None
+        name = token_file.names()[index]
         try:
-            return entry_credentials(
+            creds = entry_credentials(
                 entry,
                 index,
                 registration=self._registrations.for_entry(entry),
@@ -189,7 +259,10 @@ class KiroAccountStore:
                 default_region=self._default_region,
             )
         except InvalidEntry as exc:
-            raise NoAccount(f"Kiro auth token file {token_file.path}: {exc}.") from exc
+            raise NoAccount(
+                f"The Kiro token file {token_file.path} holds an unusable account {name} ({exc})."
+            ) from exc
+        return replace(creds, name=name)
 
     def _index_of(self, token_file: TokenFile, creds: KiroCredentials) -> int:
         for index, entry in enumerate(token_file.entries):
@@ -302,7 +375,8 @@ class KiroAccountStore:
     # ------------------------------------------------------------------ managing accounts
 
     def import_ide(self, source: Path | None = None) -> KiroCredentials:
-        """Add the Kiro IDE's login (`source`, default KIRO_AUTH_FILE) as a linked account.
+        """Add the Kiro IDE's login (`source`, default KIRO_AUTH_FILE; a `source` directory means
+        the file of KIRO_AUTH_FILE's name in it) as a linked account.
 
         No network: the tokens are taken as they are and stay in sync with that file (§2.8).
         The account becomes the active one; returns it as stored.
@@ -311,10 +385,19 @@ class KiroAccountStore:
             NoAccount: the file is missing or holds no usable login.
         """
         path = (source or self.ide_path).expanduser().absolute()
-        token_file = read_token_file(path)
+        if source is not None and path.is_dir():
+            path = path / self.ide_path.name
+        try:
+            token_file = read_token_file(path)
+        except NoAccount as exc:
+            raise NoAccount(f"{exc.message} {IDE_FIX}") from exc
         if token_file is None or not token_file.entries:
             raise NoAccount(f"There is no Kiro IDE login in {path}. {LOGIN_HINT}.")
         index = token_file.select(None, hint=_SELECT_HINT)
+        try:
+            self._credentials(token_file, index)  # refused here, naming the file it is in
+        except NoAccount as exc:
+            raise NoAccount(f"{exc.message} {IDE_FIX}") from exc
         original = token_file.entries[index]
         entry = {k: v for k, v in original.items() if k not in SOURCE_FIELDS and k != NEEDS_LOGIN}
         entry["sourceAuthFile"] = str(path)
@@ -357,7 +440,7 @@ class KiroAccountStore:
         with self.lock():
             managed = self._managed()
             if managed is None:
-                ide = self._store_file()
+                ide = self._ide_store(selector)
                 index = ide.find(selector)
                 if index is None:
                     raise _unknown(ide, selector)
@@ -380,7 +463,7 @@ class KiroAccountStore:
         with self.lock():
             managed = self._managed()
             if managed is None:
-                ide = self._store_file()
+                ide = self._ide_store(selector)
                 if ide.find(selector) is None:
                     raise _unknown(ide, selector)
                 raise NoAccount(
@@ -453,8 +536,8 @@ def _same_entry(entries: list[dict[str, object]], new: dict[str, object]) -> int
 
 
 def _unknown(token_file: TokenFile, selector: str) -> NoAccount:
-    available = ", ".join(token_file.keys()) or "none"
+    available = ", ".join(token_file.names()) or "none"
     return NoAccount(
-        f"{token_file.path} does not contain Kiro account {selector!r} (available: {available}); "
+        f"{token_file.path} holds no Kiro account {selector!r} (available: {available}); "
         "run `codex2claudecode accounts list --provider kiro` to see them."
     )

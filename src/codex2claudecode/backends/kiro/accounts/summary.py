@@ -34,6 +34,8 @@ class KiroAccountSummary:
     """The Kiro IDE file the account's tokens stay in sync with, if it is linked to one."""
     problem: str | None
     needs_login: bool = False
+    name: str = ""
+    """The short name people know the account by (`names`): label, e-mail, else made up."""
 
     def state(self, now: float) -> AccountState:
         """`needs login`, `unusable`, `expired` (refreshed on next use) or `ok`, at `now`."""

@@ -13,6 +13,7 @@ import orjson
 
 from codex2claudecode.accounts.files import atomic_write, read_json
 from codex2claudecode.backends.kiro.accounts.credentials import entry_aliases, entry_key
+from codex2claudecode.backends.kiro.accounts.names import entry_names
 from codex2claudecode.errors import NoAccount
 
 Shape = Literal["single", "array", "managed"]
@@ -35,10 +36,19 @@ class TokenFile:
     def keys(self) -> list[str]:
         return [entry_key(entry, i) for i, entry in enumerate(self.entries)]
 
+    def names(self) -> list[str]:
+        """Each entry's short name for people (see `names`), in file order."""
+        return entry_names(self.entries)
+
     def find(self, selector: str) -> int | None:
-        """The first entry `selector` names by any alias (spec §2.3), or None."""
+        """The first entry `selector` names by any alias (spec §2.3), else the entry whose
+        short name it is (in any case), or None."""
         for index, entry in enumerate(self.entries):
             if selector in entry_aliases(entry, index):
+                return index
+        wanted = selector.strip().casefold()
+        for index, name in enumerate(self.names()):
+            if name.casefold() == wanted:
                 return index
         return None
 
@@ -50,16 +60,16 @@ class TokenFile:
             NoAccount: the file holds no entry, or `selector` names none (`hint` says what to do).
         """
         if not self.entries:
-            raise NoAccount(f"Kiro auth token file {self.path} does not contain any accounts.")
+            raise NoAccount(f"The Kiro token file {self.path} does not hold any account.")
         if selector is None:
             active = self.active
             found = None if active is None else self.find(active)
             return found or 0
         found = self.find(selector)
         if found is None:
-            available = ", ".join(self.keys())
+            available = ", ".join(self.names())
             raise NoAccount(
-                f"Kiro auth token file {self.path} does not contain account {selector!r} "
+                f"The Kiro token file {self.path} holds no account {selector!r} "
                 f"(available: {available}); {hint}"
             )
         return found
@@ -79,12 +89,17 @@ def read_token_file(path: Path) -> TokenFile | None:
     """The token file at `path`, or None if it does not exist.
 
     Raises:
-        NoAccount: the file is not JSON, or not one of the three shapes.
+        NoAccount: the file cannot be read, is not JSON, or is not one of the three shapes;
+            the message names the file (and says nothing of what to do: callers know).
     """
     try:
         raw = read_json(path)
-    except ValueError as exc:
-        raise NoAccount(f"Failed to parse Kiro auth token file {path}: {exc}") from exc
+    except ValueError as exc:  # InvalidJSONFile: "{path} is not valid JSON (...)"
+        raise NoAccount(f"The Kiro token file {exc}.") from exc
+    except OSError as exc:
+        raise NoAccount(
+            f"The Kiro token file {path} cannot be read ({exc.strerror or exc})."
+        ) from exc
     if raw is None:
         return None
     if isinstance(raw, dict) and isinstance(raw.get("accounts"), list):
@@ -94,7 +109,7 @@ def read_token_file(path: Path) -> TokenFile | None:
         return TokenFile(path, [raw], "single")
     if isinstance(raw, list):
         return TokenFile(path, _objects(path, raw), "array")
-    raise NoAccount(f"Kiro auth token file {path} must contain a JSON object.")
+    raise NoAccount(f"The Kiro token file {path} does not hold a JSON object.")
 
 
 def write_token_file(token_file: TokenFile) -> None:
@@ -106,6 +121,6 @@ def _objects(path: Path, items: list[object]) -> list[dict[str, object]]:
     entries = []
     for item in items:
         if not isinstance(item, dict):
-            raise NoAccount(f"Kiro auth token file {path} must contain a JSON object per account.")
+            raise NoAccount(f"The Kiro token file {path} does not hold a JSON object per account.")
         entries.append(item)
     return entries
