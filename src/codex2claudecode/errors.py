@@ -18,7 +18,7 @@ An error holds data, never a dialect's JSON. `status` is the HTTP status to answ
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 
 class GatewayError(Exception):
@@ -27,12 +27,23 @@ class GatewayError(Exception):
     """The account the upstream refused with, when one was used (for the request log)."""
     upstream_status: int | None = None
     """The upstream's HTTP status, when it answered one (for the request log)."""
+    upstream: object | None = None
+    """The exchange the upstream refused, an `ir.UpstreamExchange` (for the request log's
+    detail view). Typed loosely: `errors` and `ir` are independent siblings in the layers."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status  # type: ignore[misc]  # per-instance override of the class default
+
+    def restating(self, other: GatewayError) -> Self:
+        """This error, naming the account and upstream answer of `other`, which it restates in
+        other words (a refusal retold with its reset time, say)."""
+        self.account = other.account
+        self.upstream_status = other.upstream_status
+        self.upstream = other.upstream
+        return self
 
 
 class InvalidRequest(GatewayError):

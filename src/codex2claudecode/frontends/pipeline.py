@@ -41,10 +41,7 @@ def observe(record: RequestRecord | None, batch: list[ir.Event]) -> None:
             record.model_used = event.model
             record.provider = event.provider or record.provider
             record.account = event.account or record.account
-            if event.upstream is None:
-                record.upstream_status = 200
-            else:
-                record.set_upstream(event.upstream)
+            _note_upstream(record, event.upstream, 200)
         elif isinstance(event, ir.Usage):
             record.set_usage(event)
         elif isinstance(event, ir.Stop):
@@ -55,10 +52,17 @@ def failed(record: RequestRecord | None, exc: errors.GatewayError, outcome: str 
     """Note a failure in the request log; `outcome` says how a begun stream ended."""
     if record is not None:
         record.error = outcome or exc.message
-        record.account = getattr(exc, "account", None) or record.account
-        upstream = getattr(exc, "upstream_status", None)
-        if upstream is not None:
-            record.upstream_status = upstream
+        record.account = exc.account or record.account
+        _note_upstream(record, exc.upstream, exc.upstream_status)
+
+
+def _note_upstream(record: RequestRecord, exchange: object, status: int | None) -> None:
+    """The upstream's answer, as `Started` or a refusal carries it: the whole exchange when
+    the backend kept one, else only the status (if any)."""
+    if isinstance(exchange, ir.UpstreamExchange):
+        record.set_upstream(exchange)
+    elif status is not None:
+        record.upstream_status = status
 
 
 async def parse(

@@ -18,6 +18,7 @@ import orjson
 
 from codex2claudecode import errors, ir
 from codex2claudecode.backends.base import AccountLimits, ModelInfo, UpstreamReply
+from codex2claudecode.backends.codex.client import exchange as upstream_exchange
 from codex2claudecode.backends.codex.events import ResponsesDecoder
 from codex2claudecode.backends.codex.models import (
     CATALOG,
@@ -130,12 +131,14 @@ class CodexBackend:
         for member in self._accounts.choose(session):
             began = False
             try:
-                async with member.handle.client.open(body, session_id=session) as response:
+                async with member.handle.client.open(
+                    body, session_id=session, log_body_limit=self._log_body_limit
+                ) as response:
                     decoder = ResponsesDecoder(
                         on_rate_limits=self._accounts.rate_limit_events(member),
                         reasoning=reasoning_shown(request),
                     )
-                    exchange = _exchange(response, body, self._log_body_limit)
+                    exchange = upstream_exchange(response, body, self._log_body_limit)
                     stamp = _Stamp(member.key, exchange)
                     stream = _Stream(response, decoder, exchange.response_body)
                     first = stamp(await stream.handshake(self._handshake_hold))
@@ -152,6 +155,7 @@ class CodexBackend:
                 return
             except errors.RateLimited as exc:
                 self._accounts.refused(member, exc)
+                exc.account = member.key
                 if began:
                     raise
                 refusal = exc
@@ -164,7 +168,8 @@ class CodexBackend:
                 exc.account = member.key
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
-        raise await self._limit_reached(self._accounts.exhausted(refusal))
+        told = await self._limit_reached(self._accounts.exhausted(refusal))
+        raise told.restating(refusal)  # the last account's refusal, for the request log
 
     async def _limit_reached(self, exc: errors.RateLimited) -> errors.RateLimited:
         """The refusal as the user should read it: which account, and when it resets.
@@ -251,24 +256,6 @@ def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
     exc.tokens = max(counted, CONTEXT_WINDOW + 1)
     if counted <= CONTEXT_WINDOW:
         exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
-
-
-REQUEST_ID_HEADERS = ("x-request-id", "x-oai-request-id")
-"""Where the ChatGPT backend names its request id (the Codex CLI reads them in this order)."""
-
-
-def _exchange(response: aiohttp.ClientResponse, body: bytes, limit: int) -> ir.UpstreamExchange:
-    """The exchange for the request log: references only, nothing copied or decoded."""
-    headers = response.headers
-    return ir.UpstreamExchange(
-        url=str(response.url),
-        status=response.status,
-        request_id=next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None),
-        request_headers=response.request_info.headers,
-        request_body=body,
-        response_headers=response.raw_headers,
-        response_body=ir.UpstreamBody(limit),
-    )
 
 
 class _Stamp:

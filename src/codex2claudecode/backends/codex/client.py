@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 import orjson
 
-from codex2claudecode import __version__, errors
+from codex2claudecode import __version__, errors, ir
 from codex2claudecode.backends.base import UpstreamReply
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.auth import CodexAuth
@@ -68,9 +68,14 @@ class CodexClient:
 
     @asynccontextmanager
     async def open(
-        self, body: bytes, *, session_id: str | None
+        self, body: bytes, *, session_id: str | None, log_body_limit: int = 0
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Send `body`; yield the 2xx streaming response, or raise the mapped upstream error."""
+        """Send `body`; yield the 2xx streaming response, or raise the mapped upstream error.
+
+        Args:
+            log_body_limit: bytes of an error answer the raised error keeps for the request
+                log, with the rest of the exchange (0: none).
+        """
         session_id = session_id or str(uuid.uuid4())
         creds = await self._auth.credentials()
         response = await self._post(body, creds, session_id)
@@ -89,6 +94,8 @@ class CodexClient:
                 response.release()
             error = upstream_error(response.status, response.headers, detail)
             error.upstream_status = response.status
+            error.upstream = refused = exchange(response, body, log_body_limit)
+            refused.response_body.add(detail)
             raise error
         try:
             yield response
@@ -156,6 +163,30 @@ class CodexClient:
         if creds.account_id:
             headers["chatgpt-account-id"] = creds.account_id
         return headers
+
+
+REQUEST_ID_HEADERS = ("x-request-id", "x-oai-request-id")
+"""Where the ChatGPT backend names its request id (the Codex CLI reads them in this order)."""
+
+
+def exchange(response: aiohttp.ClientResponse, body: bytes, limit: int) -> ir.UpstreamExchange:
+    """The exchange for the request log, its response body still empty: references only,
+    nothing copied or decoded.
+
+    Args:
+        body: the exact bytes sent.
+        limit: bytes of the response body to keep (0: none).
+    """
+    headers = response.headers
+    return ir.UpstreamExchange(
+        url=str(response.url),
+        status=response.status,
+        request_id=next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None),
+        request_headers=response.request_info.headers,
+        request_body=body,
+        response_headers=response.raw_headers,
+        response_body=ir.UpstreamBody(limit),
+    )
 
 
 def upstream_error(

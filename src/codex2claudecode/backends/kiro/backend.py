@@ -27,6 +27,7 @@ from codex2claudecode.backends.base import AccountLimits, UpstreamReply
 from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.kiro.catalog import ModelCatalog
 from codex2claudecode.backends.kiro.client import KiroRefused, Opened
+from codex2claudecode.backends.kiro.client import exchange as upstream_exchange
 from codex2claudecode.backends.kiro.events import KiroDecoder, KiroStreamDecoder
 from codex2claudecode.backends.kiro.eventstream import frames_text
 from codex2claudecode.backends.kiro.failures import Failure
@@ -142,14 +143,16 @@ class KiroBackend:
                 return
             except KiroRefused as refused:
                 failure = refused.failure
+                failure.error.account = self._accounts.name(member)
                 if failure.cooldown in ("rate", "credits") and isinstance(
                     failure.error, errors.RateLimited
                 ):
                     credits = failure.cooldown == "credits"
-                    refusal = await self._spent(member, failure) if credits else failure.error
+                    refusal = failure.error
+                    if credits:
+                        refusal = (await self._spent(member, failure)).restating(refusal)
                     self._accounts.refused(member, refusal, credits=credits)
                     continue
-                failure.error.account = self._accounts.name(member)
                 if isinstance(failure.error, errors.ContextTooLong):
                     self._count_overflow(failure.error, request, model)
                 raise failure.error from None
@@ -162,7 +165,8 @@ class KiroBackend:
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         exhausted = self._accounts.exhausted(refusal)
-        raise refusal if exhausted is refusal else self._with_reset(exhausted)
+        # The last account's refusal is the one the request log shows.
+        raise refusal if exhausted is refusal else self._with_reset(exhausted).restating(refusal)
 
     async def _spent(self, member: KiroMember, failure: Failure) -> errors.RateLimited:
         """Spent credits as the user should read them: which account, and when they come
@@ -339,22 +343,10 @@ class KiroBackend:
         await self._accounts.settle()
 
 
-REQUEST_ID_HEADER = "x-amzn-requestid"
-"""Where AWS services, Kiro's among them, name their request id."""
-
-
 def _exchange(opened: Opened, limit: int) -> ir.UpstreamExchange:
-    """The exchange for the request log: references only, nothing copied or decoded."""
-    response = opened.response
-    return ir.UpstreamExchange(
-        url=str(response.url),
-        status=response.status,
-        request_id=response.headers.get(REQUEST_ID_HEADER),
-        request_headers=response.request_info.headers,
-        request_body=opened.sent,
-        response_headers=response.raw_headers,
-        response_body=ir.UpstreamBody(limit, render=frames_text),
-    )
+    """The exchange of an answer that streams: its frames are kept as text."""
+    kept = ir.UpstreamBody(limit, render=frames_text)
+    return upstream_exchange(opened.response, opened.sent, kept)
 
 
 class _Stamp:

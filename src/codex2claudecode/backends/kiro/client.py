@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 
-from codex2claudecode import errors
+from codex2claudecode import errors, ir
 from codex2claudecode.backends.base import UpstreamReply
 from codex2claudecode.backends.connection import (
     PROXY_AUTH_REQUIRED,
@@ -244,6 +244,10 @@ class KiroClient:
             headers = {k.lower(): v for k, v in response.headers.items()}
             failure = classify(status, headers, body, payload=payload)
             failure.error.upstream_status = status
+            failure.error.upstream = refused = exchange(
+                response, sent or b"", ir.UpstreamBody(self.config.log_body_limit)
+            )
+            refused.response_body.add(body)
             raise KiroRefused(failure)
 
     async def _send(
@@ -302,6 +306,30 @@ class KiroClient:
 
     def _other_endpoint(self, creds: KiroCredentials, tried: set[str]) -> bool:
         return any(e.name not in tried for e in self._endpoints(creds))
+
+
+REQUEST_ID_HEADER = "x-amzn-requestid"
+"""Where AWS services, Kiro's among them, name their request id."""
+
+
+def exchange(
+    response: aiohttp.ClientResponse, sent: bytes, kept: ir.UpstreamBody
+) -> ir.UpstreamExchange:
+    """The exchange for the request log: references only, nothing copied or decoded.
+
+    Args:
+        sent: the exact bytes sent.
+        kept: where the response body is kept, as read.
+    """
+    return ir.UpstreamExchange(
+        url=str(response.url),
+        status=response.status,
+        request_id=response.headers.get(REQUEST_ID_HEADER),
+        request_headers=response.request_info.headers,
+        request_body=sent,
+        response_headers=response.raw_headers,
+        response_body=kept,
+    )
 
 
 def _is_credits_refusal(body: bytes) -> bool:

@@ -116,7 +116,7 @@ def _upstream(detail: LogDetail) -> list[str]:
         f"upstream request id {e.upstream_request_id or '-'}",
     ]
     if not (detail.upstream_request_headers or detail.upstream_response_headers):
-        return [*lines, "(headers and bodies not recorded: an upstream refusal, or an older log)"]
+        return [*lines, "(headers and bodies not recorded: logged by an older version)"]
     return [
         *lines,
         "",
