@@ -240,6 +240,42 @@ async def test_a_request_in_full_shows_the_upstream_exchange(harness: Harness) -
         await pilot.press("ctrl+c")
 
 
+async def test_a_refused_request_in_full_shows_the_upstream_exchange(harness: Harness) -> None:
+    """An upstream refusal keeps what was sent and the upstream's error answer too."""
+    codex = harness.up.wham.codex
+    refusal = {"error": {"message": "Unsupported parameter: 'top_k'", "param": "top_k"}}
+    codex.script(Reply(status=400, body=refusal, headers={"x-request-id": "req_refused_tui"}))
+    app = harness.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        async with httpx.AsyncClient(base_url=app.session.base_url) as client:
+            reply = await client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
+        assert reply.status_code == 400
+        await pilot.press("l")
+        await opened(pilot, app, LogsScreen)
+        while not app.screen.query_one("#requests").row_count:  # type: ignore[attr-defined]
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await opened(pilot, app, LogDetailScreen)
+        detail = app.screen
+        assert isinstance(detail, LogDetailScreen)
+        while not detail.text:
+            await pilot.pause(0.05)
+        text = detail.text
+        exchange = text[text.index("── Upstream exchange") : text.index("── Response · 400")]
+        assert "/codex/responses → 400" in exchange
+        assert "upstream request id req_refused_tui" in exchange
+        assert "not recorded" not in exchange
+        sent, received = exchange.split("received:")
+        assert "authorization: [redacted]" in sent
+        assert '"model": "gpt-5' in sent  # the body sent, pretty-printed
+        assert "x-request-id: req_refused_tui" in received
+        assert '"message": "Unsupported parameter: \'top_k\'"' in received  # its error body
+        await pilot.press("escape", "escape")
+        await closed(pilot, app)
+        await pilot.press("ctrl+c")
+
+
 async def test_an_unknown_typed_command_is_said(harness: Harness) -> None:
     app = harness.app()
     async with app.run_test(size=(80, 24)) as pilot:
