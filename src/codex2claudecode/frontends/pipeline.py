@@ -41,7 +41,10 @@ def observe(record: RequestRecord | None, batch: list[ir.Event]) -> None:
             record.model_used = event.model
             record.provider = event.provider or record.provider
             record.account = event.account or record.account
-            _note_upstream(record, event.upstream, 200)
+            if event.upstream is None:
+                record.upstream_status = 200
+            else:
+                record.set_upstream(event.upstream)
         elif isinstance(event, ir.Usage):
             record.set_usage(event)
         elif isinstance(event, ir.Stop):
@@ -53,16 +56,12 @@ def failed(record: RequestRecord | None, exc: errors.GatewayError, outcome: str 
     if record is not None:
         record.error = outcome or exc.message
         record.account = exc.account or record.account
-        _note_upstream(record, exc.upstream, exc.upstream_status)
-
-
-def _note_upstream(record: RequestRecord, exchange: object, status: int | None) -> None:
-    """The upstream's answer, as `Started` or a refusal carries it: the whole exchange when
-    the backend kept one, else only the status (if any)."""
-    if isinstance(exchange, ir.UpstreamExchange):
-        record.set_upstream(exchange)
-    elif status is not None:
-        record.upstream_status = status
+        # A refusal's exchange is noted as `observe` notes an answer's (`errors` cannot name
+        # the type: hence the check).
+        if isinstance(exc.upstream, ir.UpstreamExchange):
+            record.set_upstream(exc.upstream)
+        elif exc.upstream_status is not None:
+            record.upstream_status = exc.upstream_status
 
 
 async def parse(

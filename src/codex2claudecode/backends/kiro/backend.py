@@ -122,7 +122,8 @@ class KiroBackend:
             try:
                 async with member.handle.client.generate(payload.body) as opened:
                     self._accounts.served(member, request.session_key)
-                    exchange = _exchange(opened, self._config.log_body_limit)
+                    kept = ir.UpstreamBody(self._config.log_body_limit, render=frames_text)
+                    exchange = upstream_exchange(opened.response, opened.sent, kept)
                     stamp = _Stamp(self._accounts.name(member), exchange)
                     batches = self._decode(
                         opened,
@@ -341,12 +342,6 @@ class KiroBackend:
 
     async def close(self) -> None:
         await self._accounts.settle()
-
-
-def _exchange(opened: Opened, limit: int) -> ir.UpstreamExchange:
-    """The exchange of an answer that streams: its frames are kept as text."""
-    kept = ir.UpstreamBody(limit, render=frames_text)
-    return upstream_exchange(opened.response, opened.sent, kept)
 
 
 class _Stamp:
