@@ -6,6 +6,7 @@ holds the grant longer than the 3 s graceful shutdown. SIGTERM or Ctrl+C (SIGINT
 meanwhile: the gateway waits for the grant, saves the rotated tokens, exits cleanly, and tells
 its client in the client's own error shape, never leaving it hanging. A second Ctrl+C leaves at
 once and says what may be lost; a stream open at shutdown is cut, visibly, without a traceback.
+A grant whose client went away is saved all the same.
 """
 
 from __future__ import annotations
@@ -281,3 +282,25 @@ def test_kiro_shutdown_waits_for_a_slow_grant_and_saves_the_rotated_token(
     assert "waiting for the Kiro token refresh" in printed
     assert_told_shutting_down(request.result())
     assert kiro.generations() == []
+
+
+# ------------------------------------------------------------------------------ the client leaves
+
+
+def test_a_grant_the_client_stopped_waiting_for_is_still_saved(
+    codex_upstream: tuple[FakeOAuth, FakeCodex, dict[str, str]], start: list[Launched]
+) -> None:
+    oauth, _, env = codex_upstream
+    tokens = oauth.login(account_id=ACCOUNT_ID, email="e2e@example.com")
+    account = write_codex_account(env, tokens, expires_in=-60)
+    gateway = launch(start, env, "--port", "0")
+
+    with pytest.raises(httpx.ReadTimeout):  # Claude Code's user pressed Esc, say
+        httpx.post(gateway.url + "/v1/messages", json=MESSAGE, timeout=httpx.Timeout(1.0))
+    assert oauth.grants == 1 and not oauth.is_live(tokens.refresh_token)
+    wait_until(lambda: private_json(account)["refresh"] != tokens.refresh_token)
+
+    assert oauth.is_live(private_json(account)["refresh"])
+    assert gateway.process.poll() is None  # saved while serving, not at exit
+    gateway.process.send_signal(signal.SIGTERM)
+    exited(gateway, -signal.SIGTERM)
