@@ -2,11 +2,11 @@
 
 The real program (`python -m codex2claudecode --headless`) in a subprocess. Its account's access
 token has expired, so the first request spends the refresh token, and the fake token endpoint
-holds the grant longer than the 3 s graceful shutdown. SIGTERM or Ctrl+C (SIGINT) arrives
-meanwhile: the gateway waits for the grant, saves the rotated tokens, exits cleanly, and tells
-its client in the client's own error shape, never leaving it hanging. A second Ctrl+C leaves at
-once and says what may be lost; a stream open at shutdown is cut, visibly, without a traceback.
-A grant whose client went away is saved all the same.
+holds its answer past the 3 s graceful shutdown (until the test lets it go). SIGTERM or Ctrl+C
+(SIGINT) arrives meanwhile: the client is told in its own error shape, never left hanging, and
+the gateway waits for the grant, saves the rotated tokens and exits cleanly. A second Ctrl+C
+leaves at once and says what may be lost; a stream open at shutdown is cut, visibly, without a
+traceback. A grant whose client went away is saved all the same.
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ from tests.fakes.server import run_app
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and modes")
 
-SLOW_GRANT = 5.0
-"""Longer than the gateway's 3 s graceful shutdown, well within its 30 s token timeout."""
 EXIT_CODE: dict[int, int] = {signal.SIGTERM: -signal.SIGTERM, signal.SIGINT: 0}
 """Once shut down, SIGTERM ends the process by that signal (uvicorn hands it back, as service
 managers expect); Ctrl+C exits 0."""
@@ -93,7 +91,7 @@ def stops_listening(url: str) -> bool:
 def exited(gateway: Launched, expected_code: int) -> str:
     """Wait for the gateway to exit by itself; check its code and that it printed no
     traceback. Returns everything it printed after its banner."""
-    gateway.process.wait(60)  # the grant (5 s) and the shutdown, inside the token timeout
+    gateway.process.wait(60)
     code, stderr = gateway.stop()
     stdout = "".join(iter(gateway.next_line, None))
     assert code == expected_code, (code, stdout, stderr)
@@ -110,6 +108,12 @@ def assert_told_shutting_down(outcome: Outcome) -> None:
     assert "shutting down" in body["error"]["message"]
 
 
+def release(oauth: FakeOAuth | FakeKiroOAuth) -> None:
+    """Let the held grant answer."""
+    assert oauth.hold is not None
+    oauth.hold.set()
+
+
 def private_json(path: Path) -> dict[str, Any]:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     doc: dict[str, Any] = json.loads(path.read_text())
@@ -123,10 +127,13 @@ def private_json(path: Path) -> dict[str, Any]:
 def codex_upstream(
     cli_env: dict[str, str],
 ) -> Iterator[tuple[FakeOAuth, FakeCodex, dict[str, str]]]:
-    oauth, codex = FakeOAuth(grant_delay=SLOW_GRANT), FakeCodex()
+    oauth, codex = FakeOAuth(hold=threading.Event()), FakeCodex()
     with run_app(oauth.app) as oauth_url, run_app(codex) as codex_url:
         env = {**cli_env, "OPENAI_AUTH_URL": oauth_url, "CHATGPT_BASE_URL": codex_url}
-        yield oauth, codex, env
+        try:
+            yield oauth, codex, env
+        finally:
+            release(oauth)
 
 
 def write_codex_account(env: dict[str, str], tokens: TokenSet, *, expires_in: float) -> Path:
@@ -158,8 +165,11 @@ def test_codex_shutdown_waits_for_a_slow_grant_and_saves_the_rotated_token(
     gateway = launch(start, env, "--port", "0")
 
     request = InFlight(gateway.url + "/v1/messages", {**MESSAGE, "stream": stream})
-    wait_until(lambda: len(oauth.forms) == 1)  # the grant is spent; its answer is 5 s away
+    wait_until(lambda: len(oauth.forms) == 1)  # the grant is spent; its answer is held
     gateway.process.send_signal(sig)
+    assert_told_shutting_down(request.result())  # the graceful shutdown has run out
+    assert gateway.process.poll() is None  # still waiting for the grant
+    release(oauth)
     printed = exited(gateway, EXIT_CODE[sig])
 
     assert oauth.grants == 1
@@ -168,7 +178,6 @@ def test_codex_shutdown_waits_for_a_slow_grant_and_saves_the_rotated_token(
     assert oauth.is_live(saved["refresh"])  # the rotated token: the next start can use it
     assert oauth.is_current(saved["access"])
     assert "waiting for the Codex token refresh" in printed
-    assert_told_shutting_down(request.result())
     assert codex.requests == []
 
 
@@ -192,6 +201,7 @@ def test_a_second_ctrl_c_leaves_at_once_and_says_the_login_may_be_lost(
     assert "sign in again" in printed
     assert private_json(account) and account.read_bytes() == before  # untouched, not torn
     assert_told_shutting_down(request.result())
+    assert oauth.grants == 1  # spent at the server: what the message warns about
 
 
 def test_a_stream_open_at_shutdown_is_cut_without_a_traceback(
@@ -225,21 +235,21 @@ def test_a_stream_open_at_shutdown_is_cut_without_a_traceback(
 def kiro_upstream(
     cli_env: dict[str, str], tmp_path: Path
 ) -> Iterator[tuple[FakeKiroOAuth, FakeKiro, dict[str, str]]]:
-    kiro, oauth = FakeKiro(), FakeKiroOAuth(grant_delay=SLOW_GRANT)
+    kiro, oauth = FakeKiro(), FakeKiroOAuth(hold=threading.Event())
     with run_app(kiro) as kiro_url, run_app(oauth.app) as oauth_url:
-        yield (
-            oauth,
-            kiro,
-            {
-                **cli_env,
-                "UPSTREAM_PROVIDER": "kiro",
-                "KIRO_AUTH_FILE": str(tmp_path / ".aws/sso/cache/kiro-auth-token.json"),
-                "KIRO_AUTH_URL": oauth_url,
-                "KIRO_OIDC_URL": oauth_url,
-                "KIRO_BASE_URL": kiro_url,
-                "KIRO_PROFILE_FILE": str(tmp_path / "profile.json"),
-            },
-        )
+        env = {
+            **cli_env,
+            "UPSTREAM_PROVIDER": "kiro",
+            "KIRO_AUTH_FILE": str(tmp_path / ".aws/sso/cache/kiro-auth-token.json"),
+            "KIRO_AUTH_URL": oauth_url,
+            "KIRO_OIDC_URL": oauth_url,
+            "KIRO_BASE_URL": kiro_url,
+            "KIRO_PROFILE_FILE": str(tmp_path / "profile.json"),
+        }
+        try:
+            yield oauth, kiro, env
+        finally:
+            release(oauth)
 
 
 @pytest.mark.parametrize(("sig", "stream"), STOPS)
@@ -273,6 +283,9 @@ def test_kiro_shutdown_waits_for_a_slow_grant_and_saves_the_rotated_token(
     request = InFlight(gateway.url + "/v1/messages", body)
     wait_until(lambda: len(oauth.requests) == 1)
     gateway.process.send_signal(sig)
+    assert_told_shutting_down(request.result())
+    assert gateway.process.poll() is None
+    release(oauth)
     printed = exited(gateway, EXIT_CODE[sig])
 
     assert oauth.grants == 1
@@ -280,7 +293,6 @@ def test_kiro_shutdown_waits_for_a_slow_grant_and_saves_the_rotated_token(
     assert saved["refreshToken"] != login.refresh_token
     assert oauth.is_live(saved["refreshToken"])
     assert "waiting for the Kiro token refresh" in printed
-    assert_told_shutting_down(request.result())
     assert kiro.generations() == []
 
 
@@ -298,6 +310,7 @@ def test_a_grant_the_client_stopped_waiting_for_is_still_saved(
     with pytest.raises(httpx.ReadTimeout):  # Claude Code's user pressed Esc, say
         httpx.post(gateway.url + "/v1/messages", json=MESSAGE, timeout=httpx.Timeout(1.0))
     assert oauth.grants == 1 and not oauth.is_live(tokens.refresh_token)
+    release(oauth)  # the grant answers after its client has gone
     wait_until(lambda: private_json(account)["refresh"] != tokens.refresh_token)
 
     assert oauth.is_live(private_json(account)["refresh"])

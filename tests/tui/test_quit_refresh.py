@@ -1,12 +1,14 @@
 """Quitting the TUI while a token refresh is on its way (issue 10, "Losing a login"): /quit and
 Ctrl+C run the same shutdown as `--headless`, so the app waits for the grant (longer than the
-3 s graceful shutdown), saves the rotated token, and the waiting client is told in words."""
+3 s graceful shutdown: the test holds its answer until then), saves the rotated token, and
+the waiting client is told in words."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import stat
+import threading
 import time
 from typing import Any
 
@@ -15,9 +17,6 @@ import pytest
 
 from tests.tui.conftest import Harness
 from tests.tui.test_commands import BODY
-
-SLOW_GRANT = 5.0
-"""Longer than the 3 s graceful shutdown, well within the 30 s token timeout."""
 
 
 def expire(harness: Harness, key: str) -> dict[str, Any]:
@@ -44,21 +43,29 @@ async def test_quit_waits_for_a_slow_grant_and_saves_the_rotated_token(
 ) -> None:
     oauth = harness.up.oauth
     before = expire(harness, "acct-a")
-    oauth.grant_delay = SLOW_GRANT
+    oauth.hold = hold = threading.Event()
     app = harness.app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        while app.state.listener != "listening":
-            await pilot.pause(0.05)
-        async with httpx.AsyncClient(base_url=app.session.base_url, timeout=None) as client:
-            request = asyncio.ensure_future(
-                client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
-            )
-            while not oauth.forms:  # the grant is spent; its answer is 5 s away
-                await pilot.pause(0.01)
-            await pilot.press(*keys)
-            reply = await request
-        while app.is_running:
-            await pilot.pause(0.05)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            while app.state.listener != "listening":
+                await pilot.pause(0.05)
+            async with httpx.AsyncClient(base_url=app.session.base_url, timeout=None) as client:
+                request = asyncio.ensure_future(
+                    client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
+                )
+                while not oauth.forms:  # the grant is spent; its answer is held
+                    await pilot.pause(0.01)
+                # Pilot returns from a press once the app is idle: here, once it has quit.
+                pressing = asyncio.ensure_future(pilot.press(*keys))
+                reply = await request  # the graceful shutdown has run out
+            waiting = app.is_running
+            assert waiting  # for the grant
+            hold.set()
+            await pressing
+            while app.is_running:
+                await pilot.pause(0.05)
+    finally:
+        hold.set()
     assert app.return_code == 0
 
     assert oauth.grants == 1
