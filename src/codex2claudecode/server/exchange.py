@@ -62,9 +62,20 @@ async def read_body(receive: Receive, content_length: bytes | None, limit: int) 
 
 
 async def run_watched(
-    app: App, scope: Scope, receive: Receive, send: Send, body: bytes, exchange: Exchange
+    app: App,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    body: bytes,
+    exchange: Exchange,
+    stopped: Callable[[], Awaitable[None]],
 ) -> None:
-    """Run `app` on the already-read `body`; cancel it if the client disconnects first."""
+    """Run `app` on the already-read `body`; cancel it if the client disconnects first.
+
+    Args:
+        stopped: answers the client when the server stops the request (its graceful shutdown
+            ran out) before the response began.
+    """
     task = asyncio.current_task()
     assert task is not None
     watcher = spawn(_watch(receive, task, exchange), name="request-disconnect-watch")
@@ -79,12 +90,24 @@ async def run_watched(
     try:
         await app(scope, replay, send)
     except asyncio.CancelledError:
-        # Our own cancellation ends quietly; a server shutdown's is passed on.
-        if exchange.cancelled_on_disconnect and task.uncancel() == 0:
-            return
-        raise
+        # Only ours (the client left) or the server's (it stops) end a request; both end it
+        # quietly. A cancellation from anywhere else is passed on.
+        if task.uncancel() != 0:
+            raise
+        if not exchange.cancelled_on_disconnect:
+            await _stop(scope, exchange, stopped)
     finally:
         watcher.cancel()
+
+
+async def _stop(scope: Scope, exchange: Exchange, stopped: Callable[[], Awaitable[None]]) -> None:
+    """The server is stopping and did not wait for this request: say so to a client that has
+    had no answer yet; a response already under way is left incomplete, so the client sees
+    a cut stream rather than an ending that looks normal."""
+    if exchange.status == 0 and not exchange.disconnected.is_set():
+        await stopped()
+    else:
+        scope.setdefault("state", {})["outcome"] = "cut: the gateway stopped"
 
 
 async def _watch(receive: Receive, task: asyncio.Task[object], exchange: Exchange) -> None:
