@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 
 from codex2claudecode.backends.kiro.accounts.credentials import format_expiry
@@ -204,7 +205,7 @@ def test_a_second_ctrl_c_leaves_at_once_and_says_the_login_may_be_lost(
     assert oauth.grants == 1  # spent at the server: what the message warns about
 
 
-def test_a_stream_open_at_shutdown_is_cut_without_a_traceback(
+def test_a_stream_open_at_shutdown_ends_with_an_error_event(
     codex_upstream: tuple[FakeOAuth, FakeCodex, dict[str, str]], start: list[Launched]
 ) -> None:
     oauth, codex, env = codex_upstream
@@ -220,12 +221,42 @@ def test_a_stream_open_at_shutdown_is_cut_without_a_traceback(
         while next(lines) != "event: content_block_delta":
             pass
         gateway.process.send_signal(signal.SIGTERM)
-        with pytest.raises(httpx.RemoteProtocolError):  # cut, not an end that looks normal
-            for _ in lines:
-                pass
+        rest = list(lines)  # the body ends properly: no RemoteProtocolError
     printed = exited(gateway, -signal.SIGTERM)
 
-    assert "200 POST /v1/messages" in printed and "cut: the gateway stopped" in printed
+    # The last event is the Anthropic error event, so the client reports why it stopped.
+    events = [line for line in rest if line.startswith("event: ")]
+    assert events[-1] == "event: error"
+    error = orjson.loads(rest[rest.index("event: error") + 1].removeprefix("data: "))
+    assert error["type"] == "error"
+    assert "the gateway is shutting down" in error["error"]["message"]
+    assert "event: message_stop" not in rest  # not an ending that looks normal
+    assert "200 POST /v1/messages" in printed
+    assert "ended by shutdown: error event sent" in printed
+
+
+def test_an_openai_chat_stream_open_at_shutdown_ends_with_its_error_chunk(
+    codex_upstream: tuple[FakeOAuth, FakeCodex, dict[str, str]], start: list[Launched]
+) -> None:
+    oauth, codex, env = codex_upstream
+    write_codex_account(env, oauth.login(account_id=ACCOUNT_ID), expires_in=3600)
+    codex.script(Reply(events=text_answer("half an answer"), stall_after=5))
+    gateway = launch(start, env, "--port", "0")
+    chat = {"model": "gpt-5.4", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+
+    with httpx.stream(
+        "POST", gateway.url + "/v1/chat/completions", json=chat, timeout=30
+    ) as response:
+        assert response.status_code == 200
+        lines = (line for line in response.iter_lines() if line)
+        assert next(lines).startswith("data: {")  # the first chunk is out
+        gateway.process.send_signal(signal.SIGTERM)
+        rest = list(lines)
+    exited(gateway, -signal.SIGTERM)
+
+    last = orjson.loads(rest[-1].removeprefix("data: "))
+    assert "the gateway is shutting down" in last["error"]["message"]
+    assert "data: [DONE]" not in rest
 
 
 # ------------------------------------------------------------------------------ Kiro

@@ -42,11 +42,7 @@ ErrorShape = Callable[[str, errors.GatewayError, str], tuple[int, list[tuple[byt
 
 OPEN_PATHS = frozenset({"/", "/health"})
 CLOSE = (b"connection", b"close")
-STOPPING = errors.GatewayError(
-    "the gateway is shutting down and could not finish this request; retry once it is "
-    "running again",
-    status=503,
-)
+STOPPING = errors.ShuttingDown()
 MAX_HEADERS = 128
 """Header lines per request at most (Claude Code sends about 20); the protocol caps their bytes."""
 
