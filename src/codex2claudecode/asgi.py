@@ -70,8 +70,16 @@ class EventStreamResponse:
         ping: bytes,
         ping_interval: float,
         outcome: Outcome | None = None,
+        stop_frame: Callable[[], bytes] | None = None,
     ) -> None:
+        """
+        Args:
+            stop_frame: renders the dialect's in-band error, sent when the server stops the
+                response (its graceful shutdown ran out) so that the client sees an error,
+                not a cut.
+        """
         self._first = first
+        self._stop_frame = stop_frame
         self._outcome = outcome or Outcome()
         self._rest = rest
         self._headers = headers
@@ -81,6 +89,9 @@ class EventStreamResponse:
         self._last_send = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._stop_frame is not None:
+            # For the server's shutdown (`server.exchange`): it ends the stream with this.
+            scope.setdefault("state", {})["stop_frame"] = self._stop_frame
         await send({"type": "http.response.start", "status": 200, "headers": self._headers})
         self._last_send = time.monotonic()
         pump = spawn(self._pump(send), name="stream-pump")

@@ -122,3 +122,15 @@ class UpstreamUnreachable(GatewayError):
     """No connection to the upstream at all: the network, DNS, TLS or a proxy, not overload."""
 
     status: ClassVar[int] = 502
+
+
+class ShuttingDown(GatewayError):
+    """The gateway stopped before this request could finish (its graceful shutdown ran out)."""
+
+    status: ClassVar[int] = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the gateway is shutting down and could not finish this request; retry once it is "
+            "running again"
+        )

@@ -21,8 +21,12 @@ class SharedSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
             # Proxies come from Config per request (trust_env off): config.py is the only
-            # reader of the environment.
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+            # reader of the environment. No cookie jar: the session is shared by every
+            # account, and a cookie one account's answer set must not ride along with
+            # another's requests (the Codex CLI keeps none either).
+            self._session = aiohttp.ClientSession(
+                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def close(self) -> None:

@@ -150,7 +150,10 @@ async def test_leftover_temp_files_and_loose_modes_are_fixed_at_start(
     write_account(account, fake.login(), expires_in=3600)
     old = account.parent / f".{account.name}.abc123.tmp"
     old.write_text('{"refresh": "leaked"}')
-    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    probe = account.parent / ".write-probe.ghi789.tmp"  # a kill during the writability probe
+    probe.write_bytes(b"\0" * 65536)
+    for leftover in (old, probe):
+        os.utime(leftover, (time.time() - 3600, time.time() - 3600))
     fresh = account.parent / f".{account.name}.def456.tmp"  # another process writing now
     fresh.write_text("{}")
     account.chmod(0o644)
@@ -158,7 +161,7 @@ async def test_leftover_temp_files_and_loose_modes_are_fixed_at_start(
 
     await make_auth(account, url + "/oauth/token", http).credentials()
 
-    assert not old.exists()
+    assert not old.exists() and not probe.exists()
     assert fresh.exists()
     assert stat.S_IMODE(account.stat().st_mode) == 0o600
     assert stat.S_IMODE(account.parent.stat().st_mode) == 0o700

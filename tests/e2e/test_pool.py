@@ -371,3 +371,18 @@ def test_one_account_limited_keeps_the_upstream_answer(start_pool: PoolFactory) 
     assert pool.served_by() == ["acct-a", "acct-a"]
     pool.refusing.clear()  # it recovered early
     assert ask(pool) == "answered by acct-a"
+
+
+def test_a_cookie_one_account_was_set_never_rides_with_another(
+    start_pool: PoolFactory, env: Env
+) -> None:
+    # By name: a cookie jar takes no cookies from an IP address, and chatgpt.com is a name.
+    by_name = env.fake_url.replace("127.0.0.1", "localhost")
+    pool = start_pool("round-robin", CHATGPT_BASE_URL=by_name)
+    cookie = Reply(events=text_answer("with a cookie"), headers={"set-cookie": "cf_bm=acct-a-only"})
+    pool.answering[ACCOUNTS[0]] = cookie
+    for _ in range(4):
+        ask(pool)
+    assert set(pool.served_by()) == set(ACCOUNTS)
+    sent = [r.headers for r in pool.env.fake.requests if r.path.endswith("/codex/responses")]
+    assert all("cookie" not in headers for headers in sent)

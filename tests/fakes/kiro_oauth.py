@@ -60,6 +60,8 @@ class FakeKiroOAuth:
     expires_in: int = 3600
     grant_delay: float = 0.0
     """Seconds between consuming a refresh token and answering: widens race windows."""
+    hold: threading.Event | None = None
+    """If given, a refresh grant consumes its token, then answers only once this is set."""
     rotate: bool = True
     new_profile_arn: str | None = None
     """A profileArn the social endpoint answers with (None leaves it out)."""
@@ -171,6 +173,8 @@ class FakeKiroOAuth:
                 del self._live[issued.refresh_token]
             self.grants += 1
         await asyncio.sleep(self.grant_delay)
+        while self.hold is not None and not self.hold.is_set():
+            await asyncio.sleep(0.01)
         if endpoint == "idp":
             answer: dict[str, Any] = {
                 "access_token": issued.access_token,

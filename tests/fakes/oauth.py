@@ -105,6 +105,8 @@ class FakeOAuth:
     """`expires_in` of issued tokens (None leaves it out of the response; `exp` stays)."""
     grant_delay: float = 0.0
     """Seconds between consuming a refresh token and answering: widens race windows."""
+    hold: threading.Event | None = None
+    """If given, a refresh grant consumes its token, then answers only once this is set."""
     rotate: bool = True
     """False answers without a `refresh_token`, as the spec allows (the old one stays valid)."""
     grants: int = 0
@@ -247,6 +249,8 @@ class FakeOAuth:
                 del self._live[issued.refresh_token]
             self.grants += 1
         await asyncio.sleep(self.grant_delay)
+        while self.hold is not None and not self.hold.is_set():
+            await asyncio.sleep(0.01)
         body: dict[str, Any] = {
             "access_token": issued.access_token,
             "id_token": issued.id_token,

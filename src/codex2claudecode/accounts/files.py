@@ -21,6 +21,7 @@ import orjson
 log = logging.getLogger(__name__)
 
 _DIR_MODE = 0o700
+_PROBE_PREFIX = ".write-probe."
 _STALE_TEMP_AGE = 60.0
 """Seconds after which a temp file beside a credential file is a leftover of a killed write."""
 
@@ -248,7 +249,7 @@ def probe_writable(directory: Path, size: int) -> None:
         OSError: they cannot (a read-only directory or file system, a full disk, a quota).
     """
     make_private_dir(directory)
-    fd, name = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=directory)
+    fd, name = tempfile.mkstemp(prefix=_PROBE_PREFIX, suffix=".tmp", dir=directory)
     try:
         remaining = size
         while remaining > 0:
@@ -288,11 +289,15 @@ def write_rescue(path: Path, data: bytes, *, now: float) -> Path | None:
 
 
 def tidy(path: Path, *, now: float) -> None:
-    """Start-up care for a credential file we own: remove temp files a killed write left
-    beside it, and close a file or directory left open to other users (mode 0600 / 0700)."""
+    """Start-up care for a credential file we own: remove temp files a killed write (or
+    write probe) left beside it, and close a file or directory left open to other users
+    (mode 0600 / 0700)."""
     directory = path.parent
     try:
-        leftovers = list(directory.glob(f".{path.name}.*.tmp"))
+        leftovers = [
+            *directory.glob(f".{path.name}.*.tmp"),
+            *directory.glob(f"{_PROBE_PREFIX}*.tmp"),
+        ]
     except OSError:
         return
     for leftover in leftovers:

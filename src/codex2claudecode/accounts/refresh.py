@@ -181,7 +181,9 @@ class RefreshingCredentials(Generic[C]):
         then try once more to save tokens an earlier save could not."""
         task = self._inflight
         if task is not None:
-            await asyncio.wait([task])
+            if not (task.done() or task.cancelling()):  # a forced exit says what it lost
+                log.info("waiting for the %s token refresh, to save its new tokens", self.label)
+            await asyncio.wait([task])  # bounded: the grant has its own timeout
         if self._unsaved is not None:
             try:
                 await self._refresh(self._unsaved[1], save_only=True)
@@ -282,6 +284,15 @@ class RefreshingCredentials(Generic[C]):
             return self._unwritable(current, directory, exc)
         try:
             refreshed = await self._grant(current)
+        except asyncio.CancelledError:
+            # Only a forced exit cancels a refresh (callers are shielded from it).
+            log.error(
+                "Stopped by force while the %s token server was answering a refresh: if it had "
+                "already spent the saved refresh token, its replacement is lost with this "
+                "process. If the next start cannot refresh the login, sign in again.",
+                self.label,
+            )
+            raise
         except AuthenticationFailed as exc:
             # Remembered after the write, so that our own write to the store's files does
             # not read as a new login and start another refresh.

@@ -128,6 +128,7 @@ async def stream(
         ping=renderer.ping(),
         ping_interval=ping_interval,
         outcome=outcome,
+        stop_frame=lambda: renderer.error(errors.ShuttingDown()),
     )
 
 

@@ -63,6 +63,11 @@ def create_app(
             await hook()
         try:
             yield
+        except asyncio.CancelledError:
+            # A forced exit (a second Ctrl+C) skips the server's shutdown and cancels this task
+            # as the loop closes: the hooks still run (what they cannot finish, they report),
+            # and the exit stays quiet.
+            pass
         finally:
             for hook in on_shutdown or ():
                 with contextlib.suppress(Exception):

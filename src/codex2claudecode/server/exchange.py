@@ -13,12 +13,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from codex2claudecode import errors
 from codex2claudecode.asgi import Message, Receive, Scope, Send
 from codex2claudecode.tasks import spawn
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_STOP_SEND_SECONDS = 1.0
+"""How long a stream's last frames may take at shutdown; a stuck client gets a cut."""
 
 
 @dataclass(slots=True)
@@ -62,9 +66,20 @@ async def read_body(receive: Receive, content_length: bytes | None, limit: int) 
 
 
 async def run_watched(
-    app: App, scope: Scope, receive: Receive, send: Send, body: bytes, exchange: Exchange
+    app: App,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    body: bytes,
+    exchange: Exchange,
+    stopped: Callable[[], Awaitable[None]],
 ) -> None:
-    """Run `app` on the already-read `body`; cancel it if the client disconnects first."""
+    """Run `app` on the already-read `body`; cancel it if the client disconnects first.
+
+    Args:
+        stopped: answers the client when the server stops the request (its graceful shutdown
+            ran out) before the response began.
+    """
     task = asyncio.current_task()
     assert task is not None
     watcher = spawn(_watch(receive, task, exchange), name="request-disconnect-watch")
@@ -79,12 +94,46 @@ async def run_watched(
     try:
         await app(scope, replay, send)
     except asyncio.CancelledError:
-        # Our own cancellation ends quietly; a server shutdown's is passed on.
-        if exchange.cancelled_on_disconnect and task.uncancel() == 0:
-            return
-        raise
+        # Only ours (the client left) or the server's (it stops) end a request; both end it
+        # quietly. A cancellation from anywhere else is passed on.
+        if task.uncancel() != 0:
+            raise
+        if not exchange.cancelled_on_disconnect:
+            await _stop(scope, exchange, stopped, send)
     finally:
         watcher.cancel()
+
+
+async def _stop(
+    scope: Scope, exchange: Exchange, stopped: Callable[[], Awaitable[None]], send: Send
+) -> None:
+    """The server is stopping and did not wait for this request: say so to a client that has
+    had no answer yet; a stream under way ends with its dialect's error event when it left
+    one (`asgi.EventStreamResponse`), else it is left incomplete, so the client sees a cut
+    rather than an ending that looks normal."""
+    state = scope.setdefault("state", {})
+    if exchange.disconnected.is_set():
+        return
+    if exchange.status == 0:
+        await stopped()
+        return
+    stop_frame = state.get("stop_frame")
+    if stop_frame is not None and not exchange.complete:
+        await _end_stream(send, stop_frame(), state)
+    else:
+        state["outcome"] = "cut: the gateway stopped"
+
+
+async def _end_stream(send: Send, stop_frame: bytes, state: dict[str, Any]) -> None:
+    """Send a begun stream's last frames: its error event, then the end of the body."""
+    try:
+        async with asyncio.timeout(_STOP_SEND_SECONDS):
+            await send({"type": "http.response.body", "body": stop_frame, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except (TimeoutError, OSError, RuntimeError):
+        state["outcome"] = "cut: the gateway stopped"
+        return
+    state["outcome"] = "ended by shutdown: error event sent"
 
 
 async def _watch(receive: Receive, task: asyncio.Task[object], exchange: Exchange) -> None:

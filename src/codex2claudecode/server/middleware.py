@@ -41,6 +41,8 @@ ErrorShape = Callable[[str, errors.GatewayError, str], tuple[int, list[tuple[byt
 """`(path, error, request id) -> (status, headers, body)` in the dialect of the path."""
 
 OPEN_PATHS = frozenset({"/", "/health"})
+CLOSE = (b"connection", b"close")
+STOPPING = errors.ShuttingDown()
 MAX_HEADERS = 128
 """Header lines per request at most (Claude Code sends about 20); the protocol caps their bytes."""
 
@@ -201,12 +203,13 @@ class Gateway:
             body = await read_body(receive, headers.get(b"content-length"), self._max_body)
         except errors.RequestTooLarge as exc:
             # Closing the connection spares us the rest of a body we will never read.
-            await self._refuse(scope, send, request_id, exc, [(b"connection", b"close")])
+            await self._refuse(scope, send, request_id, exc, [CLOSE])
             return
         if body is None:
             return  # the client left while sending its body
         app = self._app if endpoint is None else partial(self._dispatch, endpoint)
-        await run_watched(app, scope, receive, send, body, exchange)
+        stopped = partial(self._refuse, scope, send, request_id, STOPPING, [CLOSE])
+        await run_watched(app, scope, receive, send, body, exchange, stopped)
 
     async def _dispatch(
         self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from codex2claudecode import __version__, errors, ir
 from codex2claudecode.backends.base import UpstreamReply
@@ -57,6 +58,7 @@ class CodexClient:
         self.config = config
         self.http = http
         self._url = config.codex_responses_url
+        self._parsed_url = URL(self._url)  # parsed once, not by aiohttp on every request
         self._base_url = config.chatgpt_base_url.rstrip("/")
         self._proxy = config.proxies.for_url(self._url)
         self._auth = auth
@@ -145,7 +147,11 @@ class CodexClient:
         headers["session_id"] = session_id
         try:
             response = await self.http().post(
-                self._url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout
+                self._parsed_url,
+                data=body,
+                headers=headers,
+                proxy=self._proxy,
+                timeout=self._timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise unreachable(SERVICE, self._url, exc, proxy=self._proxy) from exc
