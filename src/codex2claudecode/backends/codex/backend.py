@@ -8,7 +8,6 @@ seen a byte (protocols §4 items 12-13).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -36,6 +35,7 @@ from codex2claudecode.backends.codex.pool import ENVIRONMENTS_PATH, USAGE_PATH, 
 from codex2claudecode.backends.codex.sse import SSEParser
 from codex2claudecode.backends.deadline import StreamLimits, within_limits
 from codex2claudecode.backends.reset_time import reset_time
+from codex2claudecode.backends.stamp import Stamp
 from codex2claudecode.tokens import count_text
 
 _DRAIN_TIMEOUT = 0.5
@@ -139,7 +139,7 @@ class CodexBackend:
                         reasoning=reasoning_shown(request),
                     )
                     exchange = upstream_exchange(response, body, self._log_body_limit)
-                    stamp = _Stamp(member.key, exchange)
+                    stamp = Stamp("codex", member.key, exchange)
                     stream = _Stream(response, decoder, exchange.response_body)
                     first = stamp(await stream.handshake(self._handshake_hold))
                     self._accounts.served(member, session)
@@ -256,34 +256,6 @@ def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
     exc.tokens = max(counted, CONTEXT_WINDOW + 1)
     if counted <= CONTEXT_WINDOW:
         exc.message = f"{exc.message.rstrip('. ')}; the gateway counts about {counted} tokens"
-
-
-class _Stamp:
-    """Names the provider, account and exchange on `Started`, for the request log.
-
-    `Started` is normally in the handshake batch; when the handshake hold ran out before it
-    came, it is in a later one, so batches are stamped until it has been seen.
-    """
-
-    __slots__ = ("_account", "_exchange", "pending")
-
-    def __init__(self, account: str, exchange: ir.UpstreamExchange) -> None:
-        self._account = account
-        self._exchange = exchange
-        self.pending = True
-
-    def __call__(self, batch: list[ir.Event]) -> list[ir.Event]:
-        if not self.pending:
-            return batch
-        out: list[ir.Event] = []
-        for event in batch:
-            if isinstance(event, ir.Started):
-                self.pending = False
-                event = dataclasses.replace(
-                    event, provider="codex", account=self._account, upstream=self._exchange
-                )
-            out.append(event)
-        return out
 
 
 class _Stream:

@@ -9,7 +9,6 @@ to a JSON schema is checked before it goes out (`structured`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import secrets
@@ -46,6 +45,7 @@ from codex2claudecode.backends.kiro.web_search import (
     without_web_tools,
 )
 from codex2claudecode.backends.reset_time import reset_time
+from codex2claudecode.backends.stamp import Stamp
 from codex2claudecode.config import Config
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class KiroBackend:
                     self._accounts.served(member, request.session_key)
                     kept = ir.UpstreamBody(self._config.log_body_limit, render=frames_text)
                     exchange = upstream_exchange(opened.response, opened.sent, kept)
-                    stamp = _Stamp(self._accounts.name(member), exchange)
+                    stamp = Stamp("kiro", self._accounts.name(member), exchange)
                     batches = self._decode(
                         opened,
                         request,
@@ -342,29 +342,6 @@ class KiroBackend:
 
     async def close(self) -> None:
         await self._accounts.settle()
-
-
-class _Stamp:
-    """Names the provider, account and exchange on `Started` (for the request log); batches
-    are stamped until it has been seen, as it goes out with the first content."""
-
-    __slots__ = ("_account", "_exchange", "pending")
-
-    def __init__(self, account: str, exchange: ir.UpstreamExchange) -> None:
-        self._account = account
-        self._exchange = exchange
-        self.pending = True
-
-    def __call__(self, batch: list[ir.Event]) -> list[ir.Event]:
-        out: list[ir.Event] = []
-        for event in batch:
-            if isinstance(event, ir.Started):
-                self.pending = False
-                event = dataclasses.replace(
-                    event, provider="kiro", account=self._account, upstream=self._exchange
-                )
-            out.append(event)
-        return out
 
 
 def _token(length: int) -> str:
