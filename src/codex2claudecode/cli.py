@@ -98,6 +98,7 @@ def build_gateway(config: Config) -> Gateway:
         on_shutdown=[providers.close, http.close, close_log],
         health=health,
         request_log=request_log,
+        provider=lambda: providers.active_name,
     )
     return Gateway(app=app, http=http, router=router)
 

@@ -55,6 +55,7 @@ def test_a_codex_400_keeps_what_was_sent_and_the_error_body(env: Env, gateway: s
     assert entry.upstream_url == env.fake_url + "/codex/responses"
     assert (entry.upstream_status, entry.upstream_request_id) == (400, "req_refused_400")
     assert entry.account is not None
+    assert entry.provider == "codex"  # named though no answer named it
     sent = env.fake.requests[-1]
     assert detail.upstream_request_body is not None
     assert orjson.loads(detail.upstream_request_body) == sent.body
@@ -242,6 +243,7 @@ def test_a_kiro_400_keeps_its_exchange(kiro_env: KiroEnv, kiro_gateway: str) -> 
     detail = detail_of(kiro_env.root / "state")
 
     assert len(kiro_env.generations()) == 1  # a 400 is not retried
+    assert detail.entry.provider == "kiro"
     assert (detail.entry.upstream_status, detail.entry.upstream_request_id) == (400, "amz-400")
     assert detail.upstream_response_body is not None
     assert orjson.loads(detail.upstream_response_body) == rejected

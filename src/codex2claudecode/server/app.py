@@ -36,12 +36,14 @@ def create_app(
     on_shutdown: list[Hook] | None = None,
     health: Callable[[], Mapping[str, object]] | None = None,
     request_log: RequestLog | None = None,
+    provider: Callable[[], str] | None = None,
 ) -> Gateway:
     """Build the whole gateway app: `Gateway` middleware around Starlette routing.
 
     Args:
         dialects: the frontends; an error on a path goes out in the shape of the dialect that
             owns the path, the first dialect's for paths nobody owns.
+        provider: names the provider serving now (for request records no answer named).
         health: what `GET /health` adds to its liveness answer: `ready` (whether a request
             can be served now), and the accounts and upstream state behind it.
     """
@@ -98,6 +100,7 @@ def create_app(
         on_error=errors_in.any_error,
         render_error=errors_in.render,
         request_log=request_log,
+        provider=provider,
     )
 
 

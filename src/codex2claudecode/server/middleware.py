@@ -61,6 +61,7 @@ class Gateway:
         on_error: ErrorHandler | None = None,
         render_error: ErrorShape,
         request_log: RequestLog | None = None,
+        provider: Callable[[], str] | None = None,
     ) -> None:
         """
         Args:
@@ -74,7 +75,10 @@ class Gateway:
             on_error: renders an exception a hot route raised.
             render_error: renders the middleware's own refusals in the path's dialect.
             request_log: records every request that passed the access and password checks.
+            provider: names the provider serving now, for a model request's record that no
+                answer named (an upstream refusal, no account).
         """
+        self._provider = provider
         self._request_log = request_log
         self._render_error = render_error
         self._app = app
@@ -141,6 +145,8 @@ class Gateway:
                 await self._serve(scope, receive, send_with_headers, headers, request_id, exchange)
         finally:
             if record is not None and self._request_log is not None:
+                if record.dialect is not None and not record.provider and self._provider:
+                    record.provider = self._provider()
                 _close(record, exchange.status, scope["state"])
                 self._request_log.submit(record)
             if log.isEnabledFor(logging.INFO):
