@@ -20,6 +20,7 @@ from tests.e2e.test_pool import usage_limit, write_accounts
 from tests.e2e.test_request_log_upstream import ASK, detail_of, stored_bytes
 from tests.fakes.codex import Recorded, Reply
 from tests.fakes.kiro import KiroReply
+from tests.fakes.responses_events import failed_answer
 from tests.fakes.server import run_app
 
 INVALID = {
@@ -67,6 +68,24 @@ def test_a_codex_400_keeps_what_was_sent_and_the_error_body(env: Env, gateway: s
     assert detail.upstream_response_body is not None
     assert orjson.loads(detail.upstream_response_body) == INVALID
     assert not detail.upstream_response_body_truncated
+
+
+def test_an_answer_that_fails_before_its_first_byte_keeps_its_exchange(
+    env: Env, gateway: str
+) -> None:
+    # HTTP 200, then `response.failed` before anything reached the client: an HTTP error to
+    # the client, and the log shows what the upstream said.
+    env.fake.script(
+        Reply(events=failed_answer(message="model overloaded"), headers={"x-request-id": "r1"})
+    )
+    response = httpx.post(gateway + "/v1/messages", json=ASK)
+    assert response.status_code >= 500
+    detail = detail_of(env.state)
+
+    assert detail.entry.upstream_url == env.fake_url + "/codex/responses"
+    assert (detail.entry.upstream_status, detail.entry.upstream_request_id) == (200, "r1")
+    assert detail.upstream_response_body is not None
+    assert "model overloaded" in detail.upstream_response_body
 
 
 def test_a_codex_usage_limit_keeps_its_exchange_when_retold(env: Env, gateway: str) -> None:

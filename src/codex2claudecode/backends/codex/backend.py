@@ -130,6 +130,7 @@ class CodexBackend:
         refusal: errors.RateLimited | None = None
         for member in self._accounts.choose(session):
             began = False
+            exchange: ir.UpstreamExchange | None = None
             try:
                 async with member.handle.client.open(
                     body, session_id=session, log_body_limit=self._log_body_limit
@@ -155,17 +156,17 @@ class CodexBackend:
                 return
             except errors.RateLimited as exc:
                 self._accounts.refused(member, exc)
-                exc.account = member.key
+                _blame(exc, member.key, exchange)
                 if began:
                     raise
                 refusal = exc
             except errors.ContextTooLong as exc:
                 if exc.tokens is None:
                     _count_overflow(exc, self.count_tokens(request))
-                exc.account = member.key
+                _blame(exc, member.key, exchange)
                 raise
             except errors.GatewayError as exc:
-                exc.account = member.key
+                _blame(exc, member.key, exchange)
                 raise
         assert refusal is not None  # `choose` returns at least one account or raises NoAccount
         told = await self._limit_reached(self._accounts.exhausted(refusal))
@@ -242,6 +243,14 @@ def _thinking_asked(request: ir.Request) -> ir.Thinking | None:
     if request.thinking is None and request.reasoning_summary is not None:
         return ir.Thinking("adaptive")
     return request.thinking
+
+
+def _blame(exc: errors.GatewayError, account: str, exchange: ir.UpstreamExchange | None) -> None:
+    """Name the account, and the exchange of an answer that failed in-band (a refusal at the
+    HTTP level brings its own), on an error for the request log."""
+    exc.account = account
+    if exc.upstream is None:
+        exc.upstream = exchange
 
 
 def _count_overflow(exc: errors.ContextTooLong, counted: int) -> None:
