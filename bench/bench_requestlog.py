@@ -7,11 +7,13 @@ Measures, with a real `RequestLog` writing to a temporary directory:
     rounds, with the body log on and off;
   * the writer: rows per second for a burst of records (redaction, capping, inserts), with the
     Claude Code fixture body (76 KiB, capped to 64 KiB) and with bodies off;
+  * redaction alone, µs per body (best of rounds): a 64 KiB Anthropic SSE stream of text deltas,
+    a 64 KiB Codex Responses SSE stream, the Claude Code fixture body and its Codex translation;
   * event-loop lag with the log off, on without bodies and on with bodies: an asyncio loop
     "serves" a request every 2 ms (a 1 ms timer, then fill and submit a record) and measures how
     late each timer fires; the difference to "off" is what the log adds to a request's latency.
 
-Usage: .venv/bin/python bench/bench_requestlog.py [--records 2000] [--rounds 30]
+Usage: .venv/bin/python bench/bench_requestlog.py [--records 2000] [--rounds 30] [--redaction-only]
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ import json
 import statistics
 import tempfile
 import time
+import timeit
+from collections.abc import Callable
 from pathlib import Path
 
+import orjson
+
 from codex2claudecode import ir
+from codex2claudecode.backends.codex.models import resolve_model
+from codex2claudecode.backends.codex.payload import encode_payload
+from codex2claudecode.frontends.anthropic.request import parse_messages
 from codex2claudecode.requestlog import RequestLog, RequestRecord
+from codex2claudecode.requestlog.redact import redact_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "claude-code" / "messages_main_stream.json"
@@ -134,6 +144,91 @@ def writer_throughput(
     return {"rows_per_s": count / elapsed, "writer_us_per_row": elapsed / count * 1e6}
 
 
+def translated(body: bytes) -> bytes:
+    """The Codex body the gateway sends for a Claude Code request (as bench_translate does)."""
+    request = parse_messages(body, session_header="bench")
+    model = resolve_model(request.model, effort=request.effort, thinking=request.thinking)
+    return orjson.dumps(encode_payload(request, model=model, prompt_cache_key=request.session_key))
+
+
+_WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "a",
+    "lazy",
+    "dog",
+    "while",
+    "tokens",
+    "stream",
+    "in",
+    "slowly",
+]
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _sse_until(size: int, event: Callable[[int], bytes]) -> bytes:
+    out = bytearray()
+    n = 0
+    while len(out) < size:
+        out += event(n)
+        n += 1
+    return bytes(out[:size])
+
+
+def anthropic_stream(size: int = 65_536) -> bytes:
+    """A Messages SSE stream of text deltas, as the gateway answers Claude Code."""
+
+    def event(n: int) -> bytes:
+        text = " ".join(_WORDS[(n + i) % len(_WORDS)] for i in range(3)) + " "
+        data = {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": text},
+        }
+        return b"event: content_block_delta\ndata: " + orjson.dumps(data) + b"\n\n"
+
+    return _sse_until(size, event)
+
+
+def codex_stream(size: int = 65_536) -> bytes:
+    """A Codex Responses SSE stream of output_text deltas, as the backend sends them."""
+
+    def event(n: int) -> bytes:
+        obfuscation = "".join(_ALNUM[(n * 7 + i * 13) % len(_ALNUM)] for i in range(n % 12 + 2))
+        data = {
+            "type": "response.output_text.delta",
+            "sequence_number": n + 4,
+            "item_id": "msg_0b7c3e4f5a6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f",
+            "output_index": 1,
+            "content_index": 0,
+            "delta": _WORDS[n % len(_WORDS)] + " ",
+            "logprobs": [],
+            "obfuscation": obfuscation,
+        }
+        return b"event: response.output_text.delta\ndata: " + orjson.dumps(data) + b"\n\n"
+
+    return _sse_until(size, event)
+
+
+def redaction_cost(body: bytes, *, rounds: int) -> dict[str, float]:
+    """µs to redact each realistic body (capped as the writer caps it), best of `rounds`."""
+    bodies = {
+        "anthropic_sse_64k": anthropic_stream(),
+        "codex_sse_64k": codex_stream(),
+        "claude_code_request": body[: 65_536 + 4096],
+        "codex_request": translated(body)[: 65_536 + 4096],
+    }
+    result: dict[str, float] = {}
+    for name, data in bodies.items():
+        timer = timeit.Timer(lambda data=data: redact_bytes(data))
+        result[f"{name}_us"] = min(timer.repeat(rounds, 20)) / 20 * 1e6
+    return result
+
+
 async def _serve(log: RequestLog | None, body: bytes, requests: int) -> list[float]:
     """Timer lateness (µs) for `requests` simulated requests, one every ~2 ms."""
     late: list[float] = []
@@ -185,9 +280,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--requests", type=int, default=1000, help="per loop-lag run")
     parser.add_argument("--runs", type=int, default=3, help="interleaved loop-lag runs")
+    parser.add_argument("--redaction-only", action="store_true")
     args = parser.parse_args()
     body = json.dumps(json.loads(FIXTURE.read_bytes())["request"]["body"]).encode()
     results: dict[str, object] = {"request_body_bytes": len(body)}
+    results["redaction"] = redaction_cost(body, rounds=args.rounds)
+    if args.redaction_only:
+        print(json.dumps(results, indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for log_body in (True, False):
             key = "bodies_on" if log_body else "bodies_off"

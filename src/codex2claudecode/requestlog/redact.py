@@ -5,9 +5,12 @@ text is scrubbed by shape: JSON fields named like credentials (also JSON escaped
 string, and a value cut off by the body cap), form and query fields, `Bearer` tokens, JWTs,
 `sk-` API keys and AWS key ids and SSO tokens, wherever they appear.
 
-Bodies are scanned as bytes, one pattern per pass, each pattern led by a literal or a quote so
-the regex engine skips ahead quickly (about 0.5 ms for a 64 KiB body); `pause` lets the writer
-hand the GIL to the event loop between passes.
+Bodies are scanned as bytes, one pattern per pass, each pass skipped unless a cheap test (one
+search of the reversed body for a credential-named field, memchr on a rare byte of a shape)
+says it could match: about 0.3 ms for a 64 KiB stream, 0.45 ms for a 64 KiB request. Every
+skipped pass would have changed nothing, so the output is exactly that of running them all
+(tests/requestlog/test_redact_oracle.py holds the reference). `pause` lets the writer hand the
+GIL to the event loop between passes.
 """
 
 from __future__ import annotations
@@ -72,16 +75,28 @@ _ESCAPED_NAME = re.compile(rb'\\"([A-Za-z0-9_.-]{1,64})\\"\s*:\s*\\"')
 _STRUCTURED = re.compile(rb"\s*(?:[{\[]|event:|data:|:)")
 _FORM_FIELD = re.compile(rb"(^|[?&;\s])([A-Za-z0-9_.-]{1,64})=[^&\s\"']+")
 _BEARER = re.compile(rb"earer[ \t]+[A-Za-z0-9._~+/=-]{8,}")  # [Bb] checked in the callback
-_SHAPES = (  # (literals one of which the shape contains, the shape)
-    ((b"eyJ",), re.compile(rb"eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}")),  # JWT: '{"'
-    ((b"sk-",), re.compile(rb"sk-[A-Za-z0-9_-]{16,}")),  # OpenAI and Anthropic API keys
-    ((b"AKIA", b"ASIA"), re.compile(rb"A[KS]IA[0-9A-Z]{16}")),  # AWS access key ids
-    ((b"aoa", b"aor"), re.compile(rb"ao[ar][A-Za-z0-9_-]{40,}")),  # AWS SSO tokens (Kiro)
+# A credential-named field in `data.lower()[::-1]`: the colon, the quote (and, JSON escaped, its
+# backslash), then the name's ending reversed. A search here is much cheaper than listing every
+# field name (colons are rarer than quotes), so most bodies skip the field passes outright.
+_SECRET_FIELD_REVERSED = re.compile(
+    rb':\s*"\\?(?:' + b"|".join(re.escape(word[::-1]) for word in _SECRET_NAME_ENDINGS) + rb")"
+)
+_SHAPES = (  # (how to tell cheaply that the shape may be there, the shape)
+    ((b"eyJ", 2), re.compile(rb"eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}")),  # JWT: '{"'
+    ((b"sk-", 2), re.compile(rb"sk-[A-Za-z0-9_-]{16,}")),  # OpenAI and Anthropic API keys
+    (None, re.compile(rb"A[KS]IA[0-9A-Z]{16}")),  # AWS access key ids
+    (None, re.compile(rb"ao[ar][A-Za-z0-9_-]{40,}")),  # AWS SSO tokens (Kiro)
     # SigV4 presigned-URL parts, wherever a URL lands (inside JSON the form pass is skipped);
     # AWS spells them so, and a literal lead keeps the pass fast.
-    ((b"X-Amz-",), re.compile(rb"X-Amz-(?:Signature|Security-Token|Credential)=[^&\s\"'\\]+")),
+    ((b"X-Amz-", 0), re.compile(rb"X-Amz-(?:Signature|Security-Token|Credential)=[^&\s\"'\\]+")),
 )
-"""A substring test (memchr speed) skips a pass, and its GIL hand-over, for most bodies."""
+"""A shape with a byte rare in bodies is looked for by memchr on that byte (a substring test of
+more than one byte is some 50 times slower: ~45 µs on 64 KiB); the others by searching for the
+shape itself, cheaper than two substring tests. Either skips the pass, and its GIL hand-over,
+for most bodies."""
+
+_PROBES = 32
+"""Occurrences of the rare byte checked one by one before a plain substring search takes over."""
 
 
 def redact_bytes(data: bytes, pause: Callable[[], object] | None = None) -> bytes:
@@ -91,22 +106,37 @@ def redact_bytes(data: bytes, pause: Callable[[], object] | None = None) -> byte
         pause: called between passes (the writer yields the GIL there, so that no stretch
             of this holds it for more than about a quarter of a millisecond on 64 KiB).
     """
-    if _any_secret_name(_JSON_NAME.findall(data)):
-        data = _JSON_FIELD.sub(_json_field, data)
-    if b'\\"' in data and _any_secret_name(_ESCAPED_NAME.findall(data)):
-        data = _ESCAPED_FIELD.sub(_escaped_field, data)
+    if _SECRET_FIELD_REVERSED.search(data.lower()[::-1]):
+        if _any_secret_name(_JSON_NAME.findall(data)):
+            data = _JSON_FIELD.sub(_json_field, data)
+        if b'\\"' in data and _any_secret_name(_ESCAPED_NAME.findall(data)):
+            data = _ESCAPED_FIELD.sub(_escaped_field, data)
     if b"=" in data and not _STRUCTURED.match(data):
         data = _FORM_FIELD.sub(_form_field, data)
     if pause is not None:
         pause()
     if b"earer" in data:
         data = _BEARER.sub(_bearer, data)
-    for literals, shape in _SHAPES:
-        if any(literal in data for literal in literals):
+    for rare, shape in _SHAPES:
+        if _has(data, *rare) if rare is not None else shape.search(data):
             if pause is not None:
                 pause()
             data = shape.sub(_REDACTED, data)
     return data
+
+
+def _has(data: bytes, needle: bytes, at: int) -> bool:
+    """`needle in data`, found by memchr on `needle[at]`, a byte rare in most bodies."""
+    rare = needle[at : at + 1]
+    find = data.find
+    found = find(rare, at)
+    for _ in range(_PROBES):
+        if found < 0:
+            return False
+        if data.startswith(needle, found - at):
+            return True
+        found = find(rare, found + 1)
+    return found >= 0 and find(needle, found - at) >= 0
 
 
 def redact_text(text: str) -> str:
