@@ -258,6 +258,9 @@ _fragments = st.one_of(
 @st.composite
 def bodies(draw: st.DrawFn) -> bytes:
     data = b"".join(draw(st.lists(_fragments, min_size=1, max_size=5)))
+    # Past 512 bytes redaction skips its short-input test: pad some bodies beyond it.
+    pad = draw(st.sampled_from([b"", b"", b" " * 600, b"x" * 600, b'{"text":"' + b"a" * 600]))
+    data = draw(st.sampled_from([pad + data, data + pad]))
     if data and draw(st.booleans()):  # cut by the body cap, at any byte
         data = data[: draw(st.integers(0, len(data)))]
     return data
