@@ -7,6 +7,8 @@ Measures, with a real `RequestLog` writing to a temporary directory:
     rounds, with the body log on and off;
   * the writer: rows per second for a burst of records (redaction, capping, inserts), with the
     Claude Code fixture body (76 KiB, capped to 64 KiB) and with bodies off;
+  * the longest stretch between two of the writer's `pause()` calls while it turns a record with
+    the Claude Code body into a row (the GIL is held for at most that plus the writer's 50 µs);
   * redaction alone, µs per body (best of rounds): a 64 KiB Anthropic SSE stream of text deltas,
     a 64 KiB Codex Responses SSE stream, the Claude Code fixture body and its Codex translation;
   * event-loop lag with the log off, on without bodies and on with bodies: an asyncio loop
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import itertools
 import json
 import statistics
 import tempfile
@@ -36,6 +40,7 @@ from codex2claudecode.backends.codex.payload import encode_payload
 from codex2claudecode.frontends.anthropic.request import parse_messages
 from codex2claudecode.requestlog import RequestLog, RequestRecord
 from codex2claudecode.requestlog.redact import redact_bytes
+from codex2claudecode.requestlog.rows import to_row
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "claude-code" / "messages_main_stream.json"
@@ -229,6 +234,29 @@ def redaction_cost(body: bytes, *, rounds: int) -> dict[str, float]:
     return result
 
 
+def _stamp(stamps: list[float]) -> None:
+    stamps.append(time.perf_counter())
+
+
+def longest_stretch(directory: Path, body: bytes, *, rounds: int) -> dict[str, float]:
+    """µs between consecutive `pause()` calls in `to_row`, the longest seen (median of rounds)."""
+    log = RequestLog(directory / "stretch.db")
+    longest: list[float] = []
+    try:
+        for n in range(rounds):
+            record = fill(log, n, body)
+            stamps = [time.perf_counter()]
+            to_row(record, record.body_limit, functools.partial(_stamp, stamps))
+            _stamp(stamps)
+            longest.append(max(b - a for a, b in itertools.pairwise(stamps)) * 1e6)
+    finally:
+        log.close()
+    return {
+        "longest_stretch_us_p50": statistics.median(longest),
+        "longest_stretch_us_max": max(longest),
+    }
+
+
 async def _serve(log: RequestLog | None, body: bytes, requests: int) -> list[float]:
     """Timer lateness (µs) for `requests` simulated requests, one every ~2 ms."""
     late: list[float] = []
@@ -285,6 +313,8 @@ def main() -> None:
     body = json.dumps(json.loads(FIXTURE.read_bytes())["request"]["body"]).encode()
     results: dict[str, object] = {"request_body_bytes": len(body)}
     results["redaction"] = redaction_cost(body, rounds=args.rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        results["gil"] = longest_stretch(Path(tmp), body, rounds=args.rounds)
     if args.redaction_only:
         print(json.dumps(results, indent=2))
         return

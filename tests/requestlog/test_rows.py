@@ -4,7 +4,7 @@ from typing import Any
 
 from codex2claudecode.requestlog.rows import to_row
 from codex2claudecode.requestlog.schema import COLUMNS
-from tests.requestlog.records import make_record
+from tests.requestlog.records import make_exchange, make_record
 
 
 def row_of(**overrides: Any) -> dict[str, object]:
@@ -46,3 +46,14 @@ def test_pause_is_called_while_redacting_bodies() -> None:
 def test_no_body_limit_means_no_bodies() -> None:
     row = dict(zip(COLUMNS, to_row(make_record(), 0), strict=True))
     assert row["request_body"] is None and row["response_body"] is None
+
+
+def test_a_passthrough_body_is_the_same_in_both_columns() -> None:
+    body = b'{"pad":"' + b"x" * 40 + b'","refresh_token":"rt-cut-by-the-cap"}'
+    record = make_record()
+    record.set_request_body(body)
+    record.set_upstream(make_exchange(request_body=bytes(body)))  # equal bytes, another object
+    row = dict(zip(COLUMNS, to_row(record, 64), strict=True))
+    assert row["upstream_request_body"] == row["request_body"]
+    assert row["upstream_request_body_truncated"] == row["request_body_truncated"] is True
+    assert "rt-c" not in str(row["upstream_request_body"])

@@ -30,7 +30,9 @@ def to_row(
         record.request_body, len(record.request_body or b""), limit, pause
     )
     response_body, response_cut = _body(record.response_body, record.response_size, limit, pause)
-    upstream = _upstream(record.upstream, limit, pause)
+    upstream = _upstream(
+        record.upstream, limit, pause, (record.request_body, (request_body, request_cut))
+    )
     return (
         record.id,
         record.started_at,
@@ -64,13 +66,24 @@ def to_row(
 
 
 def _upstream(
-    exchange: ir.UpstreamExchange | None, limit: int, pause: Callable[[], object] | None
+    exchange: ir.UpstreamExchange | None,
+    limit: int,
+    pause: Callable[[], object] | None,
+    client: tuple[bytes | None, tuple[str | None, bool]],
 ) -> tuple[object, ...]:
-    """The six upstream columns: request headers, body, cut; response headers, body, cut."""
+    """The six upstream columns: request headers, body, cut; response headers, body, cut.
+
+    Args:
+        client: the client's request body and its column values, reused when the same bytes
+            went upstream (a passthrough) rather than redacted twice.
+    """
     if exchange is None:
         return (None, None, False, None, None, False)
     sent = exchange.request_body
-    request_body, request_cut = _body(sent, len(sent), limit, pause)
+    if sent and sent == client[0]:
+        request_body, request_cut = client[1]
+    else:
+        request_body, request_cut = _body(sent, len(sent), limit, pause)
     kept = exchange.response_body
     response_body, response_cut = _body(b"".join(kept.chunks), kept.size, limit, pause, kept.render)
     return (
