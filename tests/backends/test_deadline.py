@@ -91,3 +91,23 @@ async def test_empty_batches_are_no_progress() -> None:
     limits = StreamLimits(first=5, idle=0.1, total=5)
     with pytest.raises(errors.UpstreamFailed, match=r"no event for 0\.1 s"):
         await _drain(within_limits(keepalives(), limits, upstream="U"))
+
+
+async def test_a_timer_uvloop_rounds_to_none_still_fires() -> None:
+    # uvloop answers call_at() under half a millisecond away with a plain Handle (no `when()`):
+    # the watchdog must not depend on the handle's type.
+    uvloop = pytest.importorskip("uvloop")
+
+    async def stalled() -> AsyncIterator[list[ir.Event]]:
+        yield [ir.TextDelta("x")]
+        await asyncio.sleep(10)
+        yield []
+
+    async def run() -> None:
+        # Under half a millisecond: uvloop rounds the delay to none.
+        limits = StreamLimits(first=5, idle=0.0004, total=5)
+        with pytest.raises(errors.UpstreamFailed):
+            await asyncio.wait_for(_drain(within_limits(stalled(), limits, upstream="U")), 5)
+
+    for _ in range(20):
+        await asyncio.to_thread(uvloop.run, run())

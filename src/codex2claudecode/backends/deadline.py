@@ -119,11 +119,14 @@ class _Watchdog:
     def _arm(self) -> None:
         self.stop()
         self._armed = self.deadline
-        self._handle = self._loop.call_at(self.deadline, self._check)
+        # (uvloop hands back a plain Handle, without `when()`, for a time already past.)
+        self._handle = self._loop.call_at(self.deadline, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._check()
 
     def _check(self) -> None:
-        if self._handle is not None and self._handle.when() <= self._loop.time():
-            self._handle = None
         if self.fired or not self._waiting or self.deadline == math.inf:
             return
         if self._loop.time() < self.deadline:
