@@ -1,8 +1,8 @@
 """Responses API stream events (as the Codex backend sends them) -> `ir.Event`s.
 
-Sits after `SSEParser`: one `feed` per SSE event. Only the events we translate are JSON-decoded;
-`response.created` and `response.completed` echo the instructions and tools (tens of KB), so
-the few fields we need are cut out of their bytes (perf-notes §4).
+Sits after `SSEParser`: one `feed` per SSE event, or `feed_all` per read. Only the events we
+translate are JSON-decoded; `response.created` and `response.completed` echo the instructions
+and tools (tens of KB), so the few fields we need are cut out of their bytes (perf-notes §4).
 """
 
 from __future__ import annotations
