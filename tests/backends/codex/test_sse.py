@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from codex2claudecode import errors
 from codex2claudecode.backends.codex.sse import SSEMessage, SSEParser
 
+TEXT = b"response.output_text.delta"
+
 
 def parse(*chunks: bytes) -> list[SSEMessage]:
     parser = SSEParser()
@@ -44,6 +46,13 @@ CASES: list[tuple[bytes, list[SSEMessage]]] = [
     # Multi-byte UTF-8 passes through as bytes.
     ("event: a\ndata: héllo ✓\n\n".encode(), [(b"a", "héllo ✓".encode())]),
     (b"", []),
+    # Text deltas (cut on a fast path): only a single data line right after the name is one.
+    (b"event: response.output_text.delta\ndata: 1\n\n", [(TEXT, b"1")]),
+    (b"event: response.output_text.delta\ndata: 1\ndata: 2\n\n", [(TEXT, b"1\n2")]),
+    (b"event: response.output_text.delta\ndata: 1\nid: 7\n\n", [(TEXT, b"1")]),
+    (b"event: response.output_text.delta\ndata:1\n\n", [(TEXT, b"1")]),
+    (b"event: response.output_text.delta\ndata: \n\n", [(TEXT, b"")]),
+    (b"event: response.output_text.deltas\ndata: 1\n\n", [(TEXT + b"s", b"1")]),
 ]
 
 
@@ -80,7 +89,11 @@ def test_cr_at_end_of_read_waits_for_the_next_byte() -> None:
 _line_end = st.sampled_from([b"\n", b"\r\n", b"\r"])
 _value = st.binary().map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
 _event = st.tuples(
-    st.one_of(st.none(), _value.filter(lambda v: not v.startswith(b" "))),
+    st.one_of(
+        st.none(),
+        _value.filter(lambda v: not v.startswith(b" ")),
+        st.sampled_from([TEXT, TEXT[:-1], TEXT + b"x"]),
+    ),
     st.lists(_value, min_size=1, max_size=3),
     _line_end,
     st.booleans(),

@@ -493,3 +493,35 @@ def test_sdk_raises_on_a_mid_stream_error() -> None:
             "message": "prompt is too long: 300000 tokens > 272000 maximum",
         },
     }
+
+
+@given(
+    text=st.text(min_size=1),
+    before=st.integers(0, 3),
+    kind=st.sampled_from(["text", "thinking", "tool"]),
+)
+def test_a_delta_frame_is_its_payload_framed(text: str, before: int, kind: str) -> None:
+    """The byte templates of the hot path (issue 10) frame a delta as any payload is framed."""
+    renderer = make_renderer()
+    events: list[ir.Event] = [STARTED]
+    for _ in range(before):
+        events += [ir.TextStart(), ir.TextEnd()]
+    body: dict[str, str]
+    match kind:
+        case "text":
+            events.append(ir.TextStart())
+            event: ir.Event = ir.TextDelta(text)
+            body = {"type": "text_delta", "text": text}
+        case "thinking":
+            events.append(ir.ThinkingStart())
+            event = ir.ThinkingDelta(text)
+            body = {"type": "thinking_delta", "thinking": text}
+        case _:
+            events.append(ir.ToolCallStart(id="call_1", name="f"))
+            event = ir.ToolCallDelta(text)
+            body = {"type": "input_json_delta", "partial_json": text}
+    for earlier in events:
+        renderer.render(earlier)
+    payload = {"type": "content_block_delta", "index": before, "delta": body}
+    framed = b"event: content_block_delta\ndata: " + orjson.dumps(payload) + b"\n\n"
+    assert renderer.render(event) == framed

@@ -324,14 +324,10 @@ class _Stream:
         if self._tap is not None:
             self._tap.add(chunk)
         decoder = self._decoder
-        batch: list[ir.Event] = []
         if not chunk:  # the end of the body
             self._ended = True
-            for name, data in self._parser.flush():
-                batch += decoder.feed(name, data)
-            return batch + decoder.finish()
-        for name, data in self._parser.feed(chunk):
-            batch += decoder.feed(name, data)
+            return decoder.feed_all(self._parser.flush()) + decoder.finish()
+        batch = decoder.feed_all(self._parser.feed(chunk))
         self._ended = decoder.done
         return batch
 

@@ -1,15 +1,15 @@
 """Responses API stream events (as the Codex backend sends them) -> `ir.Event`s.
 
-Sits after `SSEParser`: one `feed` per SSE event. Only the events we translate are JSON-decoded;
-`response.created` and `response.completed` echo the instructions and tools (tens of KB), so
-the few fields we need are cut out of their bytes (perf-notes §4).
+Sits after `SSEParser`: one `feed` per SSE event, or `feed_all` per read. Only the events we
+translate are JSON-decoded; `response.created` and `response.completed` echo the instructions
+and tools (tens of KB), so the few fields we need are cut out of their bytes (perf-notes §4).
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -44,6 +44,8 @@ _STRING_VALUE = re.compile(rb'\s*:\s*"([^"\\]*)"')
 _STR = rb'"(?:[^"\\]|\\.)*"'
 _SHALLOW_OBJECT = rb"\{(?:[^{}\"]|" + _STR + rb"|\{(?:[^{}\"]|" + _STR + rb")*\})*\}"
 _OBJECT_VALUE = re.compile(rb"\s*:\s*(null|" + _SHALLOW_OBJECT + rb")")
+
+_TEXT_DELTA = b"response.output_text.delta"
 
 Block = Literal["text", "thinking", "tool"]
 Handler = Callable[["ResponsesDecoder", bytes, list[ir.Event]], None]
@@ -88,6 +90,26 @@ class ResponsesDecoder:
         self._cited = 0
         """Annotations of the open text block already sent as citations."""
         self._on_rate_limits = on_rate_limits
+
+    def feed_all(self, messages: Iterable[tuple[bytes, bytes]]) -> list[ir.Event]:
+        """The events for several SSE events, in order: `feed` for each, into one list."""
+        out: list[ir.Event] = []
+        for name, data in messages:
+            if name == _TEXT_DELTA and self._open == "text":
+                # `_text_delta` inline for the open block, the bulk of every answer: with the
+                # block open its item id does not matter, and the item is already `_streamed`.
+                try:
+                    event = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    continue
+                if type(event) is dict:
+                    text = event.get("delta")
+                    if text:
+                        self._text.append(text)
+                        out.append(ir.TextDelta(text))
+                    continue
+            out += self.feed(name, data)
+        return out
 
     def feed(self, name: bytes, data: bytes) -> list[ir.Event]:
         """The events for one SSE event; `name` may be b"" (then the JSON `type` decides)."""

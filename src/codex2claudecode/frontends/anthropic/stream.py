@@ -53,6 +53,7 @@ class SSERenderer:
     __slots__ = (
         "_args_sent",
         "_delta_prefix",
+        "_delta_template",
         "_estimate",
         "_index",
         "_message_id",
@@ -71,6 +72,8 @@ class SSERenderer:
         self._index = -1
         self._open: _Kind | None = None
         self._delta_prefix = b""
+        self._delta_template = b""
+        """`_delta_prefix`, `%b` for the delta's JSON string, and the frame's end."""
         self._args_sent = False
         self._usage: ir.Usage | None = None
         self._searches = [0, 0]
@@ -80,17 +83,22 @@ class SSERenderer:
 
     def render(self, event: ir.Event) -> bytes:
         """The SSE bytes for one event (b"" when it produces none, or after the end)."""
-        # Hot path first: a delta for the block that is open.
-        match event:
-            case ir.TextDelta(text=text) if self._open == "text":
-                return self._delta_prefix + orjson.dumps(text) + _DELTA_SUFFIX if text else b""
-            case ir.ThinkingDelta(text=text) if self._open == "thinking":
-                return self._delta_prefix + orjson.dumps(text) + _DELTA_SUFFIX if text else b""
-            case ir.ToolCallDelta(arguments_json=fragment) if self._open == "tool":
-                if not fragment:
-                    return b""
-                self._args_sent = True
-                return self._delta_prefix + orjson.dumps(fragment) + _DELTA_SUFFIX
+        # Hot path first: a delta for the block that is open (by type identity: ir event
+        # classes are final, and a class pattern costs more).
+        if type(event) is ir.TextDelta:
+            if self._open == "text":
+                text = event.text
+                return self._delta_template % orjson.dumps(text) if text else b""
+        elif type(event) is ir.ThinkingDelta:
+            if self._open == "thinking":
+                text = event.text
+                return self._delta_template % orjson.dumps(text) if text else b""
+        elif type(event) is ir.ToolCallDelta and self._open == "tool":
+            fragment = event.arguments_json
+            if not fragment:
+                return b""
+            self._args_sent = True
+            return self._delta_template % orjson.dumps(fragment)
         if self.finished:
             return b""
         head = b"" if self.started else self._message_start()
@@ -198,6 +206,7 @@ class SSERenderer:
         self._open = kind
         if kind is not None:
             self._delta_prefix = _DELTA_PREFIX[kind] % self._index
+            self._delta_template = self._delta_prefix + b"%b" + _DELTA_SUFFIX
         start = {"type": "content_block_start", "index": self._index, "content_block": block}
         return closed + _frame("content_block_start", start)
 
