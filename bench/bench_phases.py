@@ -215,7 +215,9 @@ def main() -> None:
     env = bench_home(fake_port)
     if args.log_off:
         env["LOG_BODY"] = "0"
-    argv = [sys.executable, __file__, *(["--log-off"] if args.log_off else [])]
+    # PHASES_SERVER: another script wrapping `_serve` (one that profiles it, say).
+    server = os.environ.get("PHASES_SERVER", __file__)
+    argv = [sys.executable, server, *(["--log-off"] if args.log_off else [])]
     procs = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "realistic_fake.py"), str(fake_port)], env=env
