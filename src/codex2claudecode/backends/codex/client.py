@@ -67,6 +67,7 @@ class CodexClient:
         # between events, and counts only real events (pings keep a socket busy for ever).
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
         self._user_agent = user_agent()
+        self._kept_post_headers: tuple[CodexCredentials | None, dict[str, str]] = (None, {})
 
     @asynccontextmanager
     async def open(
@@ -141,9 +142,7 @@ class CodexClient:
     async def _post(
         self, body: bytes, creds: CodexCredentials, session_id: str
     ) -> aiohttp.ClientResponse:
-        headers = self._headers(creds)
-        headers["content-type"] = "application/json"
-        headers["accept"] = "text/event-stream"
+        headers = self._post_headers(creds)
         headers["session_id"] = session_id
         try:
             response = await self.http().post(
@@ -159,6 +158,16 @@ class CodexClient:
             response.release()
             raise proxy_refused(self._proxy)
         return response
+
+    def _post_headers(self, creds: CodexCredentials) -> dict[str, str]:
+        """A new copy of the generation headers for `creds`, built once per credentials."""
+        kept, headers = self._kept_post_headers
+        if kept is not creds:
+            headers = self._headers(creds)
+            headers["content-type"] = "application/json"
+            headers["accept"] = "text/event-stream"
+            self._kept_post_headers = (creds, headers)
+        return headers.copy()
 
     def _headers(self, creds: CodexCredentials) -> dict[str, str]:
         headers = {
