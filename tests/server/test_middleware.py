@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import anthropic
 import httpx
@@ -175,7 +176,7 @@ def test_every_response_has_one_request_id_and_no_cors_headers(env: Env, protect
     for r in responses:
         assert not [name for name in r.headers if name.startswith("access-control-")]
         [rid] = r.headers.get_list("request-id")
-        assert rid.startswith("req_") and len(rid) > 12
+        assert re.fullmatch(r"req_[0-9a-f]{24}", rid)  # the format clients have always seen
         ids.add(rid)
     assert len(ids) == len(responses)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any
@@ -92,7 +92,7 @@ class Gateway:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        request_id = "req_" + uuid.uuid4().hex[:24]
+        request_id = "req_" + os.urandom(12).hex()  # as random as uuid4's hex, a third the cost
         scope.setdefault("state", {})["request_id"] = request_id
         rid = request_id.encode()
         started = time.perf_counter()
@@ -213,14 +213,14 @@ class Gateway:
             return
         if body is None:
             return  # the client left while sending its body
-        app = self._app if endpoint is None else partial(self._dispatch, endpoint)
+        app = self._app if endpoint is None else partial(self._dispatch, endpoint, body)
         stopped = partial(self._refuse, scope, send, request_id, STOPPING, [CLOSE])
         await run_watched(app, scope, receive, send, body, exchange, stopped)
 
     async def _dispatch(
-        self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send
+        self, endpoint: Endpoint, body: bytes, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        request = Request(scope, receive)
+        request = _ReadRequest(scope, receive, body)
         try:
             response = await endpoint(request)
         except Exception as exc:
@@ -261,6 +261,14 @@ class Gateway:
         scope["state"]["error"] = exc.message
         status, headers, body = self._render_error(scope["path"], exc, request_id)
         await _respond(send, status, body, [*headers, *(extra or ())])
+
+
+class _ReadRequest(Request):
+    """A request whose body the middleware has read: `body()` answers without `receive()`."""
+
+    def __init__(self, scope: Scope, receive: Receive, body: bytes) -> None:
+        super().__init__(scope, receive)
+        self._body = body  # where Starlette keeps a body it has read (`stream()` reads it too)
 
 
 def _is_json(content_type: bytes | None) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -133,3 +134,31 @@ def test_modes(path: Path) -> None:
     path.chmod(0o644)
     FastMode(path).set_enabled(False)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+_TOGGLE = (
+    "import sys; from pathlib import Path; "
+    "from codex2claudecode.backends.codex.fast_mode import FastMode; "
+    "FastMode(Path(sys.argv[1])).set_enabled(sys.argv[2] == 'on')"
+)
+
+
+def _toggle_from_another_process(path: Path, on: bool) -> None:
+    subprocess.run([sys.executable, "-c", _TOGGLE, str(path), "on" if on else "off"], check=True)
+
+
+def test_a_toggle_from_another_process_counts_on_the_very_next_call(path: Path) -> None:
+    # Issue 10: a missing file is remembered by its directory; the toggle must still count.
+    path.parent.mkdir()
+    # Trusting even a directory changed just now: its identity alone answers the next call.
+    gateway = FastMode(path, settle_ns=0)
+    assert gateway.service_tier() is None
+    assert gateway.service_tier() is None
+
+    _toggle_from_another_process(path, on=True)
+    assert gateway.service_tier() == "priority"
+    path.unlink()
+    assert gateway.service_tier() is None
+    assert gateway.service_tier() is None
+    _toggle_from_another_process(path, on=True)
+    assert gateway.service_tier() == "priority"

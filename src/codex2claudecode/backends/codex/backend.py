@@ -23,6 +23,7 @@ from codex2claudecode.backends.codex.models import (
     CATALOG,
     CATALOG_EFFORTS,
     DEFAULT_TIER_MODELS,
+    ResolvedModel,
     resolve_model,
 )
 from codex2claudecode.backends.codex.passthrough import passthrough_body
@@ -43,6 +44,9 @@ _UPSTREAM = "The ChatGPT backend"
 HANDSHAKE_HOLD = 0.5
 """Seconds the events before the first content may be held back: a limit or overload error
 right after `response.created` can then still go to another account (protocols §4 item 13)."""
+
+_RESOLVED_KEPT = 256
+"""Model resolutions remembered at most (clients use a handful of names)."""
 
 CONTEXT_WINDOW = 272_000
 """Input tokens the Codex backend accepts for GPT-5-family models (400k total, 128k output)."""
@@ -78,6 +82,7 @@ class CodexBackend:
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
         self._service_tier = service_tier
         self._handshake_hold = handshake_hold
+        self._resolved: dict[tuple[str, ir.Effort | None, ir.Thinking | None], ResolvedModel] = {}
 
     def count_tokens(self, request: ir.Request) -> int:
         """Input tokens of `request` as this backend will bill them, counted locally."""
@@ -88,12 +93,7 @@ class CodexBackend:
 
     def encode(self, request: ir.Request) -> bytes:
         """The exact upstream body for `request`."""
-        model = resolve_model(
-            request.model,
-            effort=request.effort,
-            thinking=_thinking_asked(request),
-            tier_models=self._tier_models,
-        )
+        model = self._resolve(request)
         payload = encode_payload(
             request,
             model=model,
@@ -101,6 +101,19 @@ class CodexBackend:
             service_tier=self._service_tier(),
         )
         return orjson.dumps(payload)
+
+    def _resolve(self, request: ir.Request) -> ResolvedModel:
+        """`resolve_model` for the request, remembered: it is pure and runs on every request."""
+        key = (request.model, request.effort, _thinking_asked(request))
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            if len(self._resolved) >= _RESOLVED_KEPT:
+                self._resolved.clear()
+            resolved = resolve_model(
+                key[0], effort=key[1], thinking=key[2], tier_models=self._tier_models
+            )
+            self._resolved[key] = resolved
+        return resolved
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
         """The answer to `request`, as batches of events, within the stream limits."""
@@ -110,12 +123,7 @@ class CodexBackend:
     def passthrough_responses(self, body: bytes, request: ir.Request) -> ir.EventBatches:
         """A Responses client's own `body` sent nearly as is (issue 7); `request` is the same
         body parsed, for what the gateway still does itself (thinking shown, overflow count)."""
-        model = resolve_model(
-            request.model,
-            effort=request.effort,
-            thinking=_thinking_asked(request),
-            tier_models=self._tier_models,
-        )
+        model = self._resolve(request)
         upstream = passthrough_body(
             orjson.loads(body),  # valid JSON: the frontend parsed it already
             model=model,

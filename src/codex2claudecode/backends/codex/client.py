@@ -5,9 +5,9 @@ The header set is fixed and minimal (DESIGN §4.3): nothing the client sent us i
 
 from __future__ import annotations
 
+import os
 import platform
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
@@ -36,6 +36,16 @@ def user_agent() -> str:
         f"{ORIGINATOR}/{CODEX_CLI_VERSION} ({system} {platform.release()}; {platform.machine()}) "
         f"codex2claudecode/{__version__}"
     )
+
+
+def new_session_id() -> str:
+    """A random version-4 UUID in its canonical text form, as `str(uuid.uuid4())` gives, for
+    a fraction of its cost (it runs on every request without a client session)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class CodexClient:
@@ -67,6 +77,7 @@ class CodexClient:
         # between events, and counts only real events (pings keep a socket busy for ever).
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
         self._user_agent = user_agent()
+        self._kept_post_headers: tuple[CodexCredentials | None, dict[str, str]] = (None, {})
 
     @asynccontextmanager
     async def open(
@@ -78,7 +89,7 @@ class CodexClient:
             log_body_limit: bytes of an error answer the raised error keeps for the request
                 log, with the rest of the exchange (0: none).
         """
-        session_id = session_id or str(uuid.uuid4())
+        session_id = session_id or new_session_id()
         creds = await self._auth.credentials()
         response = await self._post(body, creds, session_id)
         if response.status == 401:
@@ -141,9 +152,7 @@ class CodexClient:
     async def _post(
         self, body: bytes, creds: CodexCredentials, session_id: str
     ) -> aiohttp.ClientResponse:
-        headers = self._headers(creds)
-        headers["content-type"] = "application/json"
-        headers["accept"] = "text/event-stream"
+        headers = self._post_headers(creds)
         headers["session_id"] = session_id
         try:
             response = await self.http().post(
@@ -159,6 +168,16 @@ class CodexClient:
             response.release()
             raise proxy_refused(self._proxy)
         return response
+
+    def _post_headers(self, creds: CodexCredentials) -> dict[str, str]:
+        """A new copy of the generation headers for `creds`, built once per credentials."""
+        kept, headers = self._kept_post_headers
+        if kept is not creds:
+            headers = self._headers(creds)
+            headers["content-type"] = "application/json"
+            headers["accept"] = "text/event-stream"
+            self._kept_post_headers = (creds, headers)
+        return headers.copy()
 
     def _headers(self, creds: CodexCredentials) -> dict[str, str]:
         headers = {
