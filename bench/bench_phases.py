@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import os
 import statistics
@@ -152,19 +151,11 @@ def _serve(argv: list[str], log_off: bool) -> int:
     return cli.main(argv)
 
 
-def _cpu_ns(pid: int) -> int:
-    """Nanoseconds on CPU of every thread of `pid` so far."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total
-
-
 async def _drive(direct: str, through: str, phases_url: str, n: int, pid: int) -> None:
     import aiohttp
 
     from bench_gateway import _anthropic_body, _codex_body, _one
+    from bench_setup import cpu_ns
 
     small, direct_body = _anthropic_body("hello", False), _codex_body("hello")
     async with aiohttp.ClientSession() as session:
@@ -173,10 +164,10 @@ async def _drive(direct: str, through: str, phases_url: str, n: int, pid: int) -
             await _one(session, direct, direct_body)
         async with session.get(phases_url) as r:
             await r.read()  # forget the warm-up
-        cpu_before = _cpu_ns(pid)
+        cpu_before = cpu_ns(pid)
         for _ in range(n):
             await _one(session, through, small)
-        cpu = (_cpu_ns(pid) - cpu_before) / n / 1000
+        cpu = (cpu_ns(pid) - cpu_before) / n / 1000
         async with session.get(phases_url) as r:
             rows = orjson.loads(await r.read())
         d, g = [], []

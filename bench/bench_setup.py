@@ -4,6 +4,7 @@ large Claude Code conversation for count_tokens."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import tempfile
@@ -20,6 +21,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_ns(pid: int) -> int:
+    """Nanoseconds on CPU of every thread of `pid` so far (Linux: /proc/<pid>/task/*/schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
 
 
 def rss_mib(pid: int, field: str) -> float:

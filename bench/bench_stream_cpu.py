@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import subprocess
 import sys
 import time
@@ -21,18 +20,9 @@ from pathlib import Path
 import aiohttp
 
 from bench_gateway import _anthropic_body, _one, _start_gateway, _wait_up
-from bench_setup import bench_home, free_port
+from bench_setup import bench_home, cpu_ns, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cpu_ns(pid: int) -> int:
-    """Nanoseconds on CPU of every thread of `pid`, so far."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total
 
 
 async def rounds(url: str, body: bytes, streams: int, count: int, pid: int) -> tuple[float, float]:

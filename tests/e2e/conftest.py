@@ -198,3 +198,10 @@ def kiro_env(tmp_path: Path) -> Iterator[KiroEnv]:
             )
         )
         yield env
+
+
+@pytest.fixture
+def kiro_gateway(kiro_env: KiroEnv) -> Iterator[str]:
+    """The whole gateway (as `codex2claudecode` builds it) on Kiro, at this URL."""
+    with run_app(build_gateway(Config.load(kiro_env.env())).app) as url:
+        yield url

@@ -5,15 +5,11 @@ retries and the failover (the last attempt's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 
-from codex2claudecode.cli import build_gateway
-from codex2claudecode.config import Config
 from codex2claudecode.requestlog import LogDetail
 from tests.e2e.conftest import Env, GatewayFactory, KiroEnv
 from tests.e2e.test_pool import usage_limit, write_accounts
@@ -21,7 +17,6 @@ from tests.e2e.test_request_log_upstream import ASK, detail_of, stored_bytes
 from tests.fakes.codex import Recorded, Reply
 from tests.fakes.kiro import KiroReply
 from tests.fakes.responses_events import failed_answer
-from tests.fakes.server import run_app
 
 INVALID = {
     "error": {
@@ -212,12 +207,6 @@ def test_no_secret_of_a_refusal_is_stored(env: Env, start_gateway: GatewayFactor
 
 
 # ------------------------------------------------------------------------------ Kiro
-
-
-@pytest.fixture
-def kiro_gateway(kiro_env: KiroEnv) -> Iterator[str]:
-    with run_app(build_gateway(Config.load(kiro_env.env())).app) as url:
-        yield url
 
 
 KIRO_ASK: dict[str, Any] = {**ASK, "model": "claude-sonnet-4.5"}

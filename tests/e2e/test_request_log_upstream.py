@@ -5,23 +5,18 @@ credential) and the upstream's answer, for Codex, Kiro and the Responses passthr
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 
-from codex2claudecode.cli import build_gateway
-from codex2claudecode.config import Config
 from codex2claudecode.requestlog import LogDetail, LogReader
 from tests.e2e.conftest import Env, GatewayFactory, KiroEnv
 from tests.fakes.codex import Reply
 from tests.fakes.kiro import KiroReply
 from tests.fakes.kiro_stream import text_answer as kiro_answer
 from tests.fakes.responses_events import ResponseScript, make_usage
-from tests.fakes.server import run_app
 
 ASK = {"model": "gpt-5.4", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
 
@@ -142,12 +137,6 @@ def test_no_upstream_credential_is_stored(env: Env, start_gateway: GatewayFactor
 
 
 # ------------------------------------------------------------------------------ Kiro
-
-
-@pytest.fixture
-def kiro_gateway(kiro_env: KiroEnv) -> Iterator[str]:
-    with run_app(build_gateway(Config.load(kiro_env.env())).app) as url:
-        yield url
 
 
 def test_a_kiro_request_records_its_upstream_exchange(kiro_env: KiroEnv, kiro_gateway: str) -> None:
