@@ -45,9 +45,6 @@ HANDSHAKE_HOLD = 0.5
 """Seconds the events before the first content may be held back: a limit or overload error
 right after `response.created` can then still go to another account (protocols §4 item 13)."""
 
-_RESOLVED_KEPT = 256
-"""Model resolutions remembered at most (clients use a handful of names)."""
-
 CONTEXT_WINDOW = 272_000
 """Input tokens the Codex backend accepts for GPT-5-family models (400k total, 128k output)."""
 
@@ -82,7 +79,6 @@ class CodexBackend:
         self._tier_models = {**DEFAULT_TIER_MODELS, **(tier_models or {})}
         self._service_tier = service_tier
         self._handshake_hold = handshake_hold
-        self._resolved: dict[tuple[str, ir.Effort | None, ir.Thinking | None], ResolvedModel] = {}
 
     def count_tokens(self, request: ir.Request) -> int:
         """Input tokens of `request` as this backend will bill them, counted locally."""
@@ -103,17 +99,12 @@ class CodexBackend:
         return orjson.dumps(payload)
 
     def _resolve(self, request: ir.Request) -> ResolvedModel:
-        """`resolve_model` for the request, remembered: it is pure and runs on every request."""
-        key = (request.model, request.effort, _thinking_asked(request))
-        resolved = self._resolved.get(key)
-        if resolved is None:
-            if len(self._resolved) >= _RESOLVED_KEPT:
-                self._resolved.clear()
-            resolved = resolve_model(
-                key[0], effort=key[1], thinking=key[2], tier_models=self._tier_models
-            )
-            self._resolved[key] = resolved
-        return resolved
+        return resolve_model(
+            request.model,
+            effort=request.effort,
+            thinking=_thinking_asked(request),
+            tier_models=self._tier_models,
+        )
 
     def generate(self, request: ir.Request) -> ir.EventBatches:
         """The answer to `request`, as batches of events, within the stream limits."""

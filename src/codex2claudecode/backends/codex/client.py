@@ -5,9 +5,9 @@ The header set is fixed and minimal (DESIGN §4.3): nothing the client sent us i
 
 from __future__ import annotations
 
-import os
 import platform
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
@@ -39,13 +39,8 @@ def user_agent() -> str:
 
 
 def new_session_id() -> str:
-    """A random version-4 UUID in its canonical text form, as `str(uuid.uuid4())` gives, for
-    a fraction of its cost (it runs on every request without a client session)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A session id for a request whose client sent none: a random UUID, as the Codex CLI's."""
+    return str(uuid.uuid4())
 
 
 class CodexClient:
