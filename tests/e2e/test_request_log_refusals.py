@@ -65,6 +65,13 @@ def test_a_codex_400_keeps_what_was_sent_and_the_error_body(env: Env, gateway: s
     assert not detail.upstream_response_body_truncated
 
 
+def test_a_request_refused_before_any_provider_names_none(env: Env, gateway: str) -> None:
+    response = httpx.post(gateway + "/v1/messages", json={**ASK, "messages": []})
+    assert response.status_code == 400
+    entry = detail_of(env.state).entry
+    assert entry.provider is None and entry.upstream_status is None
+
+
 def test_an_answer_that_fails_before_its_first_byte_keeps_its_exchange(
     env: Env, gateway: str
 ) -> None:

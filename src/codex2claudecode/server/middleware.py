@@ -75,8 +75,9 @@ class Gateway:
             on_error: renders an exception a hot route raised.
             render_error: renders the middleware's own refusals in the path's dialect.
             request_log: records every request that passed the access and password checks.
-            provider: names the provider serving now, for a model request's record that no
-                answer named (an upstream refusal, no account).
+            provider: names the provider serving now, for the record of a parsed model
+                request that no answer named (an upstream refusal, no account); a request
+                refused before it reached a provider names none.
         """
         self._provider = provider
         self._request_log = request_log
@@ -145,7 +146,7 @@ class Gateway:
                 await self._serve(scope, receive, send_with_headers, headers, request_id, exchange)
         finally:
             if record is not None and self._request_log is not None:
-                if record.dialect is not None and not record.provider and self._provider:
+                if record.model_requested and not record.provider and self._provider:
                     record.provider = self._provider()
                 _close(record, exchange.status, scope["state"])
                 self._request_log.submit(record)
