@@ -15,6 +15,15 @@ from tests.fakes.oauth import FakeOAuth
 from tests.fakes.server import run_app
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A run started with SIGINT ignored (a background job of a script, `nohup`) hands that
+    # disposition down to every child, and Python then installs no KeyboardInterrupt: the tests
+    # that press Ctrl+C on a real subprocess would wait for ever. A handler (unlike an ignore) is
+    # reset at exec, so the children get a terminal's Ctrl+C again.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture
 def served() -> Iterator[tuple[FakeOAuth, str]]:
     """A fake OpenAI OAuth server on loopback, and its base URL."""
