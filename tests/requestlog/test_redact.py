@@ -37,6 +37,7 @@ SK = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv"
         ("/v1/messages?api_key=query-secret", "query-secret"),
         ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
         ("authorization: bearer lower-case-token", "lower-case-token"),
+        ("the swearer xyzBearer hidden-after-a-word", "hidden-after-a-word"),
         (f"the token is {JWT} ok", JWT),
         (f"cut JWT {JWT[:20]}", JWT[:20]),
         (f"key {SK} in prose", SK),

@@ -74,7 +74,9 @@ _ESCAPED_NAME = re.compile(rb'\\"([A-Za-z0-9_.-]{1,64})\\"\s*:\s*\\"')
 # JSON and SSE bodies carry no form fields; skipping them saves a slow pass (\s leads it).
 _STRUCTURED = re.compile(rb"\s*(?:[{\[]|event:|data:|:)")
 _FORM_FIELD = re.compile(rb"(^|[?&;\s])([A-Za-z0-9_.-]{1,64})=[^&\s\"']+")
-_BEARER = re.compile(rb"earer[ \t]+[A-Za-z0-9._~+/=-]{8,}")  # [Bb] checked in the callback
+# Led by [Bb], not by the cheaper literal "earer": a match starting inside another word
+# ("wearer xyzBearer <token>") would swallow the real "Bearer" and leave its token in the log.
+_BEARER = re.compile(rb"([Bb])earer[ \t]+[A-Za-z0-9._~+/=-]{8,}")
 # A credential-named field in `data.lower()[::-1]`: the colon, the quote (and, JSON escaped, its
 # backslash), then the name's ending reversed. A search here is much cheaper than listing every
 # field name (colons are rarer than quotes), so most bodies skip the field passes outright.
@@ -197,7 +199,4 @@ def _form_field(match: re.Match[bytes]) -> bytes:
 
 
 def _bearer(match: re.Match[bytes]) -> bytes:
-    start = match.start()
-    if start == 0 or match.string[start - 1 : start] not in (b"B", b"b"):
-        return match[0]
-    return b"earer " + _REDACTED
+    return match[1] + b"earer " + _REDACTED
