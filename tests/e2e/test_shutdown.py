@@ -233,6 +233,9 @@ def test_a_stream_open_at_shutdown_ends_with_an_error_event(
     assert "event: message_stop" not in rest  # not an ending that looks normal
     assert "200 POST /v1/messages" in printed
     assert "ended by shutdown: error event sent" in printed
+    # In the gateway's words, not uvicorn's "ERROR: Cancel 1 running task(s), timeout graceful…".
+    assert "shutting down: ended 1 request still open after 3 s" in printed
+    assert "Cancel" not in printed and "ERROR" not in printed
 
 
 def test_an_openai_chat_stream_open_at_shutdown_ends_with_its_error_chunk(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 from typing import Any
 
@@ -17,6 +18,10 @@ from codex2claudecode.server.protocol import (
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
 """How long open requests may take to finish after Ctrl-C or SIGTERM."""
+
+log = logging.getLogger("codex2claudecode.server")
+
+_UVICORN_GRACE_EXCEEDED = "Cancel %s running task(s), timeout graceful shutdown exceeded"
 
 
 class BindError(OSError):
@@ -115,7 +120,23 @@ def server_for(
         # Ctrl-C must not wait for an open Claude Code stream to end on its own.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").addFilter(_say_grace_exceeded_in_our_words)
+    return server
+
+
+def _say_grace_exceeded_in_our_words(record: logging.LogRecord) -> bool:
+    """uvicorn's "Cancel N running task(s), timeout graceful shutdown exceeded" (an ERROR for
+    what is an ordinary Ctrl+C during a stream), said as the gateway says things; each request
+    ended so has its own console line saying how its client was told."""
+    if record.msg != _UVICORN_GRACE_EXCEEDED or not isinstance(record.args, tuple):
+        return True
+    (count,) = record.args
+    requests = "1 request" if count == 1 else f"{count} requests"
+    log.warning(
+        "shutting down: ended %s still open after %s s", requests, GRACEFUL_SHUTDOWN_SECONDS
+    )
+    return False
 
 
 def _loop() -> str:
