@@ -5,7 +5,8 @@ processes on loopback: one as shipped (console line and request log on), one wit
 (`bench/gateway_log_off.py`). Then measures:
   * time from exec to the first answer of `GET /`;
   * added latency of small non-streaming 'hello' requests (p50/p99 of N sequential requests,
-    direct and both gateways interleaved), and the log's share of it;
+    direct, both gateways and a bare relay (`bare_relay.py`: the forwarding alone, the floor)
+    interleaved), and the log's share of it;
   * one bulk stream of 2,000 deltas, total time through the gateway over direct;
   * text deltas per second with 32 concurrent streams (ratio to direct);
   * the gateway's RSS idle (before any count_tokens) and at its peak under load;
@@ -199,12 +200,21 @@ def main() -> None:
         off, _ = _start_gateway(env, off_port, log_off=True)
         procs.append(off)
         direct = f"http://127.0.0.1:{fake_port}/codex/responses"
+        relay_port = free_port()
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "bare_relay.py"), str(relay_port), direct]
+            )
+        )
+        asyncio.run(_wait_up(f"http://127.0.0.1:{relay_port}/"))
         through = f"http://127.0.0.1:{on_port}/v1/messages"
         results: dict[str, float] = {"start_to_listening_s": start_s}
         urls = {
             "direct": direct,
             "log_on": through,
             "log_off": f"http://127.0.0.1:{off_port}/v1/messages",
+            # The floor: forwarding alone (`bare_relay.py`), measured in the same run.
+            "relay": f"http://127.0.0.1:{relay_port}/v1/messages",
         }
         results.update(asyncio.run(small_latency(urls, args.small)))
         results["log_cost_ms"] = results["added_p50_ms_log_on"] - results["added_p50_ms_log_off"]
