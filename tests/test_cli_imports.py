@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.cli_harness import STARTUP_TIMEOUT
 
@@ -115,6 +116,17 @@ def test_help_imports_no_command_and_no_server(cli_env: dict[str, str], tmp_path
     assert within(modules, "aiohttp", "uvicorn", "starlette", "asyncio", KIRO) == PARSER_NEEDS
 
 
-def test_a_command_imports_its_own_module_only(cli_env: dict[str, str], tmp_path: Path) -> None:
-    modules = command_imports(cli_env, tmp_path, "config")
-    assert modules & COMMAND_MODULES == {f"{COMMANDS}.fast_mode"}
+@pytest.mark.parametrize(
+    ("args", "own"),
+    [
+        (["config"], {"fast_mode"}),
+        (["logs", "-n", "1"], {"logs"}),
+        (["accounts", "list", "--offline"], {"accounts", "kiro_accounts"}),
+    ],
+)
+def test_a_command_imports_its_own_modules_and_no_http_client_it_does_not_use(
+    cli_env: dict[str, str], tmp_path: Path, args: list[str], own: set[str]
+) -> None:
+    modules = command_imports(cli_env, tmp_path, *args)
+    assert modules & COMMAND_MODULES == {f"{COMMANDS}.{name}" for name in own}
+    assert within(modules, "aiohttp", "uvicorn", "starlette") == set()

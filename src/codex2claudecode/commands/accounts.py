@@ -11,17 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
 
-import aiohttp
-
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.pool import wait_text
 from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials, clean_token
-from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.commands import kiro_accounts, parsers
-from codex2claudecode.commands.limits import fetch_usage
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest
 
@@ -88,6 +84,9 @@ def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) ->
 def _limits_column(config: Config, now: float) -> tuple[LimitsColumn, list[str]]:
     """Each account's limit state, asked from ChatGPT at once ("?" where that failed), and the
     lines that explain the column: what is left of which window, and why a "?"."""
+    # The network parts (aiohttp, both providers' pools) only for the actions that ask.
+    from codex2claudecode.commands.limits import fetch_usage
+
     failure = None
     try:
         usages = asyncio.run(asyncio.wait_for(fetch_usage(config), LIMITS_TIMEOUT))
@@ -283,6 +282,10 @@ def _read_token(value: str, label: str) -> str:
 
 
 async def _redeem(config: Config, refresh_token: str) -> CodexCredentials:
+    import aiohttp
+
+    from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
+
     url = config.openai_token_url
     async with aiohttp.ClientSession(trust_env=False) as session:
         return await redeem_refresh_token(
