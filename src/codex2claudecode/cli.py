@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import importlib
 import logging
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +18,11 @@ from codex2claudecode import __version__, errors
 from codex2claudecode.claude_settings import PLACEHOLDER_TOKEN, gateway_base_url
 from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for, provider_flag
 from codex2claudecode.commands.invocation import NAME, Localized, command_prefix
+from codex2claudecode.commands.parsers import SUBCOMMANDS
 from codex2claudecode.config import Config, ConfigError, Provider
 
 if TYPE_CHECKING:  # aiohttp is imported only when serving: `--help` and `--version` stay fast
+    from codex2claudecode.backends.base import Backend, BackendFactory
     from codex2claudecode.http_client import SharedSession
     from codex2claudecode.router import Router
 
@@ -36,12 +38,10 @@ class Gateway:
 
 def build_gateway(config: Config) -> Gateway:
     """Wire config → providers → router → frontends → app."""
+    import asyncio
+
     from codex2claudecode import tokens
-    from codex2claudecode.backends.base import Backend, Providers
-    from codex2claudecode.backends.codex.factory import build_codex_backend
-    from codex2claudecode.backends.codex.health import codex_health
-    from codex2claudecode.backends.kiro.factory import build_kiro_backend
-    from codex2claudecode.backends.kiro.health import kiro_health
+    from codex2claudecode.backends.base import Providers
     from codex2claudecode.frontends.anthropic.routes import AnthropicRoutes
     from codex2claudecode.frontends.models import model_routes
     from codex2claudecode.frontends.openai_chat.routes import ChatRoutes
@@ -55,15 +55,11 @@ def build_gateway(config: Config) -> Gateway:
 
     tokens.use_cache_dir(config.state_dir / "cache")
     http = SharedSession()
-
-    def codex() -> Backend:
-        return build_codex_backend(config, http)
-
-    def kiro() -> Backend:
-        return build_kiro_backend(config, http)
-
-    factories: dict[Provider, Callable[[], Backend]] = {"codex": codex, "kiro": kiro}
-    providers = Providers(factories, active=chosen_provider(config))
+    active = chosen_provider(config)
+    # The active provider's modules now, so its first request does not wait for them; the
+    # other's only if the gateway is switched to it (`provider_factories`).
+    importlib.import_module(f"codex2claudecode.backends.{active}.factory")
+    providers = Providers(provider_factories(config, http), active=active)
     router = Router(providers)
     anthropic = AnthropicRoutes(
         router.generate,
@@ -83,7 +79,11 @@ def build_gateway(config: Config) -> Gateway:
 
     def health() -> dict[str, object]:
         if providers.active_name == "kiro":
+            from codex2claudecode.backends.kiro.health import kiro_health
+
             return kiro_health(config, now=time.time())
+        from codex2claudecode.backends.codex.health import codex_health
+
         return codex_health(config, now=time.time())
 
     request_log = RequestLog.from_config(config)
@@ -103,6 +103,23 @@ def build_gateway(config: Config) -> Gateway:
     return Gateway(app=app, http=http, router=router)
 
 
+def provider_factories(config: Config, http: SharedSession) -> dict[Provider, BackendFactory]:
+    """Each provider's backend factory; a provider's modules are imported when its backend is
+    first built, so a Codex gateway never loads Kiro's (nor a Kiro one Codex's) unless switched."""
+
+    def codex() -> Backend:
+        from codex2claudecode.backends.codex.factory import build_codex_backend
+
+        return build_codex_backend(config, http)
+
+    def kiro() -> Backend:
+        from codex2claudecode.backends.kiro.factory import build_kiro_backend
+
+        return build_kiro_backend(config, http)
+
+    return {"codex": codex, "kiro": kiro}
+
+
 def _parser(prefix: str = NAME) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=NAME,
@@ -117,8 +134,8 @@ def _parser(prefix: str = NAME) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         title="commands", metavar="COMMAND", help="without one, the gateway starts"
     )
-    for module in _command_modules():
-        module.add_parser(commands)
+    for add_subcommand in SUBCOMMANDS:
+        add_subcommand(commands)
     _remember_parsers(parser)
     return parser
 
@@ -159,20 +176,6 @@ def _epilog(prefix: str) -> str:
     width = max(map(len, commands)) + 3
     rows = [f"  {c:<{width}}{what}" for c, (_, what) in zip(commands, FIRST_STEPS, strict=True)]
     return "first steps:\n" + "\n".join(rows)
-
-
-def _command_modules() -> list[Any]:
-    from codex2claudecode.commands import (
-        accounts,
-        claude_env,
-        doctor,
-        fast_mode,
-        limits,
-        login,
-        logs,
-    )
-
-    return [login, accounts, limits, fast_mode, claude_env, logs, doctor]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,13 +267,13 @@ def _run_tui(config: Config, gateway: Gateway, sock: Any) -> int:
 
 def account_summary(config: Config) -> tuple[str, str | None]:
     """Who requests will run as, and what is wrong if nobody: `(who, None)` or `("none", why)`."""
-    from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
     from codex2claudecode.provider_config import chosen_provider
 
     if chosen_provider(config) == "kiro":
         from codex2claudecode.backends.kiro.health import kiro_account_line
 
         return kiro_account_line(config)
+    from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 
     try:
         creds = CodexAccountStore.from_config(config).load()

@@ -10,19 +10,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from pathlib import Path
-
-import aiohttp
 
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.pool import wait_text
 from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials, clean_token
-from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
-from codex2claudecode.commands import kiro_accounts
-from codex2claudecode.commands.limits import fetch_usage
+from codex2claudecode.commands import kiro_accounts, parsers
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest
 
@@ -32,87 +27,9 @@ LIMITS_TIMEOUT = 8.0
 """Seconds `accounts list` waits for the usage limits before showing "?"."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "accounts",
-        help="list, add, switch and remove Codex or Kiro accounts",
-        description=(
-            "Manage the ChatGPT accounts the gateway uses for Codex (sign in to a new one with "
-            "`codex2claudecode login`), or with --provider kiro the Kiro accounts. Without "
-            "--provider, the accounts of the provider the gateway serves."
-        ),
-    )
-    actions = parser.add_subparsers(dest="accounts_action", required=True, metavar="ACTION")
-    listing = actions.add_parser(
-        "list",
-        help="show every account, the active one marked *",
-        description=(
-            "Show every Codex account with its plan, token expiry, state and what is left of its "
-            "usage limits (asked from ChatGPT; --offline skips that). With --provider kiro, every "
-            "Kiro account by its name, login kind, region, token expiry and state (`limits "
-            "--provider kiro` shows their credits)."
-        ),
-    )
-    listing.add_argument(
-        "--offline",
-        action="store_true",
-        help="do not ask ChatGPT for the usage limits (Kiro's list never asks)",
-    )
-    source = actions.add_parser(
-        "import",
-        help="add the Codex CLI's login (no network)",
-        description=(
-            "Add the account the Codex CLI is signed in to ($CODEX_HOME/auth.json), or with "
-            "--provider kiro the Kiro IDE's login (KIRO_AUTH_FILE, default "
-            "~/.aws/sso/cache/kiro-auth-token.json), and make it active. Both programs then share "
-            "its tokens: whichever refreshes them, the other picks up the new ones."
-        ),
-    )
-    source.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        metavar="FILE",
-        help="another Codex CLI auth.json, or Kiro token file with --provider kiro (a directory: "
-        "the auth.json or kiro-auth-token.json in it)",
-    )
-    manual = actions.add_parser(
-        "add",
-        help="add an account from its tokens",
-        description=(
-            "Add an account from a refresh token (and optionally its account id and access "
-            "token), checked by refreshing it once. That spends the token: the program it was "
-            "copied from must sign in again, unless it is the Codex CLI holding the same account "
-            "(its auth.json gets the new tokens). Give a token as - (the default for the refresh "
-            "token) to type it hidden or pipe it on stdin, so it stays out of your shell history."
-        ),
-    )
-    manual.add_argument(
-        "--account-id", help="the ChatGPT account id (read from the tokens if left out)"
-    )
-    manual.add_argument("--access-token", metavar="TOKEN", help="the access token, or - for stdin")
-    manual.add_argument(
-        "--refresh-token",
-        metavar="TOKEN",
-        default="-",
-        help="the refresh token (default: -, stdin)",
-    )
-    use = actions.add_parser(
-        "use",
-        help="make an account the active one",
-        description="Make an account active; a running gateway switches from its next request.",
-    )
-    use.add_argument("key", help="the account's key, e-mail or name, as `accounts list` shows it")
-    remove = actions.add_parser(
-        "remove",
-        help="forget an account",
-        description="Remove an account from the managed file (never from the Codex CLI's).",
-    )
-    remove.add_argument("key", help="the account's key, e-mail or name (see `accounts list`)")
-    kiro_accounts.extend_parsers(
-        {"list": listing, "import": source, "add": manual, "use": use, "remove": remove}
-    )
-    parser.set_defaults(func=run)
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `accounts` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_accounts(subparsers).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -167,6 +84,9 @@ def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) ->
 def _limits_column(config: Config, now: float) -> tuple[LimitsColumn, list[str]]:
     """Each account's limit state, asked from ChatGPT at once ("?" where that failed), and the
     lines that explain the column: what is left of which window, and why a "?"."""
+    # The network parts (aiohttp, both providers' pools) only for the actions that ask.
+    from codex2claudecode.commands.limits import fetch_usage
+
     failure = None
     try:
         usages = asyncio.run(asyncio.wait_for(fetch_usage(config), LIMITS_TIMEOUT))
@@ -362,6 +282,10 @@ def _read_token(value: str, label: str) -> str:
 
 
 async def _redeem(config: Config, refresh_token: str) -> CodexCredentials:
+    import aiohttp
+
+    from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
+
     url = config.openai_token_url
     async with aiohttp.ClientSession(trust_env=False) as session:
         return await redeem_refresh_token(

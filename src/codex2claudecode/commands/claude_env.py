@@ -16,7 +16,6 @@ from codex2claudecode.claude_settings import (
     API_KEY,
     AUTH_TOKEN,
     EXPLAINED,
-    SCOPES,
     TLS_CHECK,
     ClaudeEnvDraft,
     ClaudeSettings,
@@ -29,23 +28,13 @@ from codex2claudecode.claude_settings import (
     mask_secret,
     plan_set,
 )
-from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
+from codex2claudecode.commands import parsers
+from codex2claudecode.commands.gateway_flags import flags_for
 from codex2claudecode.config import Config
 from codex2claudecode.provider_config import chosen_provider
 from codex2claudecode.server.local_key import ensure_local_key, gateway_key
 
 _SECRETS = frozenset({AUTH_TOKEN, API_KEY})
-_MODEL_FLAGS = {
-    "model": "ANTHROPIC_MODEL",
-    "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
-    "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
-    "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
-}
-_SCOPE_HELP = (
-    "user: $CLAUDE_CONFIG_DIR/settings.json (default ~/.claude), for all your projects; "
-    "project: ./.claude/settings.json, shared with collaborators; "
-    "local: ./.claude/settings.local.json, you only, in this project (default: user)"
-)
 
 
 def tier_models(config: Config) -> dict[str, str]:
@@ -64,57 +53,9 @@ def tier_models(config: Config) -> dict[str, str]:
             assert_never(provider)
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "claude-env",
-        help="point Claude Code at this gateway (the env of its settings.json)",
-        description=(
-            "Write, remove or show the env entries of a Claude Code settings file that make "
-            "Claude Code use this gateway. Every other setting is left exactly as it is. Use the "
-            "same --host/--port/--password as the gateway."
-        ),
-    )
-    actions = parser.add_subparsers(dest="claude_env_action", required=True, metavar="ACTION")
-    set_parser = actions.add_parser(
-        "set",
-        help="write the gateway's URL, token and models",
-        description=(
-            "Write ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN (the gateway password, else a "
-            "placeholder), the model keys and the extraEnv entries of the draft file "
-            "(.claude-env.json in the state directory), and delete the keys its unsetEnv lists."
-        ),
-    )
-    set_parser.add_argument(
-        "--with-key",
-        action="store_true",
-        help="generate a local API key (once; kept in the state directory, mode 0600), write it "
-        "as ANTHROPIC_AUTH_TOKEN, and have the gateway require it from its next start; for "
-        "shared machines. --password / API_PASSWORD wins over it.",
-    )
-    for flag, key in _MODEL_FLAGS.items():
-        set_parser.add_argument(
-            f"--{flag}",
-            metavar="MODEL",
-            help=f'{key}; remembered in the draft file ("" returns to the default)',
-        )
-    unset_parser = actions.add_parser(
-        "unset",
-        help="remove the managed entries",
-        description="Remove the entries `set` writes; every other key is kept.",
-    )
-    show_parser = actions.add_parser(
-        "show",
-        help="show the managed entries of a settings file",
-        description=(
-            "Show the entries `set` manages in a Claude Code settings file, what each is for, "
-            "and whether they point at this gateway (give the gateway's --host/--port/--password). "
-            "Reads only; never changes a file."
-        ),
-    )
-    for action in (set_parser, unset_parser, show_parser):
-        action.add_argument("--scope", choices=SCOPES, default="user", help=_SCOPE_HELP)
-        add_gateway_flags(action)
-    parser.set_defaults(func=run)
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `claude-env` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_claude_env(subparsers).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -138,7 +79,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 def _model_choices(args: argparse.Namespace) -> dict[str, str]:
     return {
         key: getattr(args, flag)
-        for flag, key in _MODEL_FLAGS.items()
+        for flag, key in parsers.MODEL_FLAGS.items()
         if getattr(args, flag) is not None
     }
 

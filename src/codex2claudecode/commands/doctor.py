@@ -33,10 +33,11 @@ from codex2claudecode.claude_settings import (
     default_models,
     gateway_base_url,
 )
+from codex2claudecode.commands import parsers
 from codex2claudecode.commands.accounts import limit_state
 from codex2claudecode.commands.claude_env import tier_models
 from codex2claudecode.commands.findings import Finding, Status
-from codex2claudecode.commands.gateway_flags import add_gateway_flags, flags_for
+from codex2claudecode.commands.gateway_flags import flags_for
 from codex2claudecode.commands.kiro_doctor import kiro_accounts
 from codex2claudecode.commands.limits import fetch_usage
 from codex2claudecode.config import Config, Provider
@@ -50,21 +51,9 @@ NETWORK_TIMEOUT = 8.0
 """Seconds each network check may take."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "doctor",
-        help="check the setup and explain what is wrong",
-        description=(
-            "Check the state directory and its permissions, every account of the provider the "
-            "gateway serves (token, refresh, limits; --provider picks Codex or Kiro), the "
-            "upstream (DNS, TLS, proxy), the gateway's port, Claude Code's settings and the "
-            "Claude Code / Codex CLI versions. Each line is ok, warning or problem, with the "
-            "fix; the exit code is 1 when there is a problem."
-        ),
-    )
-    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    add_gateway_flags(parser)
-    parser.set_defaults(func=run)
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `doctor` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_doctor(subparsers).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

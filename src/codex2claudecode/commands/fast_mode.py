@@ -7,33 +7,13 @@ import sys
 
 from codex2claudecode.accounts.files import InvalidJSONFile
 from codex2claudecode.backends.codex.fast_mode import FastMode
+from codex2claudecode.commands import parsers
 from codex2claudecode.config import Config
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "config",
-        help="show or change a gateway setting",
-        description="Show or change a gateway setting; without one, show them all.",
-    )
-    settings = parser.add_subparsers(dest="config_setting", metavar="SETTING")
-    fast = settings.add_parser(
-        "fast-mode",
-        help="ask Codex for the priority service tier",
-        description=(
-            'Fast mode adds service_tier: "priority" (ChatGPT\'s faster processing tier) to every '
-            "Codex request. A running gateway follows the change from its next request."
-        ),
-    )
-    fast.add_argument(
-        "fast_mode_state",
-        nargs="?",
-        type=str.lower,
-        choices=("on", "off"),
-        metavar="on|off",
-        help="on: priority tier; off: the default tier; left out: show the current state",
-    )
-    parser.set_defaults(func=run, fast_mode_state=None)
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `config` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_config(subparsers).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from codex2claudecode.backends.kiro.accounts.credentials import (
-    AUTH_KINDS,
     KiroCredentials,
     clean_token,
     format_expiry,
@@ -39,38 +38,6 @@ _METHODS: Mapping[str, dict[str, str]] = {
     "external_idp": {"authMethod": "external_idp"},
 }
 """How the Kiro IDE records each login kind in its token cache."""
-
-
-def extend_parsers(actions: Mapping[str, argparse.ArgumentParser]) -> None:
-    """Give the `accounts` actions `--provider` and the `add` action its Kiro options."""
-    for parser in actions.values():
-        parser.add_argument(
-            "--provider",
-            dest="accounts_provider",
-            choices=["codex", "kiro"],
-            default=argparse.SUPPRESS,
-            help="whose accounts (default: the provider the gateway serves)",
-        )
-    add = actions["add"]
-    kiro = add.add_argument_group("Kiro accounts (--provider kiro)")
-    kiro.add_argument("--label", help="a name for the account")
-    kiro.add_argument("--region", help="the login's AWS region, e.g. us-east-1 (required)")
-    kiro.add_argument(
-        "--profile-arn", metavar="ARN", help="the account's CodeWhisperer profile ARN"
-    )
-    kiro.add_argument(
-        "--kind",
-        choices=[k.replace("_", "-") for k in AUTH_KINDS],
-        default=argparse.SUPPRESS,
-        help="how the account signs in (default social); the access token is read first, then "
-        "the refresh token, when both come from stdin",
-    )
-    kiro.add_argument("--client-id", help="the OIDC client id (idc, builder-id, external-idp)")
-    kiro.add_argument(
-        "--client-secret", metavar="SECRET", help="the OIDC client secret (idc, builder-id), or -"
-    )
-    kiro.add_argument("--token-endpoint", metavar="URL", help="the external IdP's token endpoint")
-    kiro.add_argument("--scopes", help="the external IdP's scopes, space separated")
 
 
 def wanted(args: argparse.Namespace, config: Config) -> bool:

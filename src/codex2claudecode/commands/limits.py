@@ -25,6 +25,7 @@ from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.backends.codex.pool import CodexPool
 from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
 from codex2claudecode.backends.kiro.pool import KiroPool
+from codex2claudecode.commands import parsers
 from codex2claudecode.config import Config, Provider
 from codex2claudecode.http_client import SharedSession
 from codex2claudecode.provider_config import chosen_provider
@@ -34,25 +35,9 @@ UNICODE_BAR = ("█", "░")
 ASCII_BAR = ("#", ".")
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "limits",
-        help="show each account's usage limits",
-        description=(
-            "Ask the provider for every account's limits and show how much is left and when "
-            "each resets (local time): for Codex the usage windows (5 hours and weekly, plus any "
-            "per-model limits), for Kiro the month's credits, the overage and the tier."
-        ),
-    )
-    parser.add_argument("--json", action="store_true", help="print the readings as JSON")
-    parser.add_argument(
-        "--provider",
-        dest="limits_provider",
-        choices=["codex", "kiro"],
-        default=argparse.SUPPRESS,
-        help="whose accounts (default: the provider the gateway serves)",
-    )
-    parser.set_defaults(func=run)
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `limits` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_limits(subparsers).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

@@ -19,39 +19,17 @@ from codex2claudecode.backends.codex.accounts.login import (
     open_in_browser,
 )
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.commands import parsers
 from codex2claudecode.commands.accounts import added_message
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, NoAccount
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "login",
-        help="sign in to a ChatGPT account",
-        description=(
-            "Sign in to a ChatGPT account as the Codex CLI does, add it to the Codex accounts "
-            "(or renew its tokens) and make it the active one. Kiro has no sign-in here: sign "
-            "in with the Kiro IDE, then run `codex2claudecode accounts import --provider kiro`."
-        ),
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `login` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_login(subparsers).set_defaults(
+        func=run, open_browser=open_in_browser, callback_ports=DEFAULT_PORTS
     )
-    parser.add_argument(
-        "--device",
-        action="store_true",
-        help="sign in from another device with a one-time code (for machines without a browser)",
-    )
-    parser.add_argument(
-        "--no-browser",
-        action="store_true",
-        help="print the sign-in URL instead of opening a browser",
-    )
-    parser.add_argument(
-        "--provider",
-        choices=["codex", "kiro"],
-        default=argparse.SUPPRESS,
-        help="codex (the default); kiro only says how to add a Kiro account",
-    )
-    # Seams, not options: the ports are the ones registered for the Codex client id.
-    parser.set_defaults(func=run, open_browser=open_in_browser, callback_ports=DEFAULT_PORTS)
 
 
 KIRO_LOGIN = (
@@ -90,6 +68,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _browser(args: argparse.Namespace, config: Config) -> CodexCredentials:
+    # Seams, not options: the command line (`commands.parsers`) leaves them out; `add_parser`
+    # sets them, and tests replace them. The ports are the ones registered for the Codex client.
+    open_browser = getattr(args, "open_browser", open_in_browser)
+    ports = getattr(args, "callback_ports", DEFAULT_PORTS)
     url = config.openai_token_url
     async with (
         aiohttp.ClientSession(trust_env=False) as session,
@@ -98,10 +80,10 @@ async def _browser(args: argparse.Namespace, config: Config) -> CodexCredentials
             issuer=config.openai_auth_url,
             token_url=url,
             proxy=config.proxies.for_url(url),
-            ports=args.callback_ports,
+            ports=ports,
         ) as login,
     ):
-        opened = not args.no_browser and args.open_browser(login.url)
+        opened = not args.no_browser and open_browser(login.url)
         if opened:
             print("Your browser should now show the ChatGPT sign-in page. If it does not, open:")
         else:

@@ -10,6 +10,7 @@ from datetime import datetime, tzinfo
 
 import orjson
 
+from codex2claudecode.commands import parsers
 from codex2claudecode.config import Config
 from codex2claudecode.requestlog import LogDetail, LogEntry, LogReader, LogUnreadable
 
@@ -28,33 +29,9 @@ _COLUMNS = (  # title, width (None: the rest of the line)
 )
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "logs",
-        help="show the requests the gateway has served",
-        description=(
-            "Show the request log (requests.db in the state directory): the last requests, "
-            "newest last, with status, models, account, timing and tokens. Secrets are "
-            "redacted before anything is stored."
-        ),
-    )
-    parser.add_argument(
-        "-n", type=_count, default=20, metavar="N", help="how many requests (default 20)"
-    )
-    parser.add_argument(
-        "-f", "--follow", action="store_true", help="keep printing new requests (Ctrl+C ends)"
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument(
-        "--id", dest="request_id", metavar="ID", help="show one request in full, with its bodies"
-    )
-    parser.set_defaults(func=run)
-
-
-def _count(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"N must be a positive whole number, got {value!r}")
-    return int(value)
+def add_parser(subparsers: parsers.Subparsers) -> None:
+    """Register `logs` (defined in `commands.parsers`) to call this module's `run`."""
+    parsers.add_logs(subparsers).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

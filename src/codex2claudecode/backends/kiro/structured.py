@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from jsonschema import exceptions as schema_errors
-from jsonschema import validators
 
 from codex2claudecode import errors, ir
 
@@ -27,6 +25,10 @@ SHOWN_ANSWER = 2000
 
 def check_schema(schema: dict[str, object]) -> None:
     """Raises `errors.InvalidRequest` when `schema` is not a valid JSON Schema."""
+    # jsonschema is imported by the first request asking for structured output, not at start-up.
+    from jsonschema import exceptions as schema_errors
+    from jsonschema import validators
+
     try:
         validators.validator_for(schema).check_schema(schema)
     except schema_errors.SchemaError as exc:
@@ -38,6 +40,9 @@ def check_schema(schema: dict[str, object]) -> None:
 
 def answer_problem(schema: dict[str, object], text: str) -> str | None:
     """Why `text` is not a JSON document matching `schema`, or None when it is."""
+    from jsonschema import exceptions as schema_errors
+    from jsonschema import validators
+
     try:
         document = orjson.loads(unfenced(text))
     except orjson.JSONDecodeError as exc:
