@@ -1,9 +1,11 @@
 """The tokenizer's cost: first count in a fresh process, and a gateway's memory over its life.
 
-  * `fresh` (N runs, each a new Python, vocabulary from a warm cache): load + build ms, the first
-    count of the ~1.2 MB Claude Code conversation, a count of new turns, RSS before, after and peak;
+  * `fresh` (N runs, each a new Python, vocabulary from a warm cache): the first count of the
+    ~1.2 MB Claude Code conversation (load + build + encode), then a count of new turns; RSS
+    before, right after the counts, half a second later, and at the peak;
   * `gateway`: a gateway whose tokenizer is dropped after `--idle` s: RSS idle, after the first
-    count, once the tokenizer is dropped, and after the count that builds it again.
+    count, once the tokenizer is dropped, after the count that builds it again, and after the
+    second drop.
 
 Usage: .venv/bin/python bench/bench_tokens.py [--runs 5] [--idle 2]
 """
@@ -47,7 +49,8 @@ after = rss("VmRSS")
 start = time.perf_counter()
 tokens.count_request_tokens(parse_count_tokens(other, session_header=None))
 new_ms = (time.perf_counter() - start) * 1000
-print(first_ms, new_ms, before, after, rss("VmHWM"))
+time.sleep(0.5)  # the vocabulary's Python copy is freed once the encoder has nothing to do
+print(first_ms, new_ms, before, after, rss("VmRSS"), rss("VmHWM"))
 """
 
 GATEWAY = """
@@ -66,7 +69,8 @@ def fresh(runs: int) -> None:
         for _ in range(runs):
             done = subprocess.run(warm, check=True, capture_output=True, text=True)
             rows.append([float(x) for x in done.stdout.split()])
-    names = ["first_count_ms", "new_turns_ms", "rss_before_mib", "rss_after_mib", "rss_peak_mib"]
+    names = ["first_count_ms", "new_turns_ms", "rss_before_mib", "rss_after_mib"]
+    names += ["rss_settled_mib", "rss_peak_mib"]
     for n, name in enumerate(names):
         values = " ".join(f"{row[n]:7.1f}" for row in rows)
         print(f"fresh {name:22} {values}")
@@ -112,6 +116,8 @@ def gateway(idle: float) -> None:
         ms = asyncio.run(_count(url, conversation(salt="b")))
         print(f"gateway count_after_drop_ms     {ms:7.1f} (vocabulary from the cache)")
         print(f"gateway rss_after_recount_mib   {rss_mib(proc.pid, 'VmRSS'):7.1f}")
+        time.sleep(idle + 1)
+        print(f"gateway rss_after_2nd_drop_mib  {rss_mib(proc.pid, 'VmRSS'):7.1f}")
         print(f"gateway rss_peak_mib            {rss_mib(proc.pid, 'VmHWM'):7.1f}")
     finally:
         proc.terminate()
