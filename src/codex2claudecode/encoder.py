@@ -12,8 +12,10 @@ import functools
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 IDLE_SECONDS = 600.0
 """Unused this long (no count), the encoder is dropped; the next count builds it again."""
@@ -25,9 +27,6 @@ class Encoder(Protocol):
     def encode_ordinary(self, text: str) -> list[int]: ...
     def decode_bytes(self, tokens: list[int]) -> bytes: ...
 
-
-Build = Callable[[], tuple[Encoder, object]]
-"""Makes an encoder; returns it and what it was made from, to be freed off the callers' path."""
 
 _Job = tuple[Callable[[Encoder], object], "Future[Any]"]
 
@@ -41,7 +40,7 @@ class LazyEncoder:
     daemon, it never delays the process's exit. Thread-safe.
     """
 
-    def __init__(self, build: Build, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(self, build: Callable[[], Encoder], idle_seconds: float = IDLE_SECONDS) -> None:
         self._build = build
         self.idle_seconds = idle_seconds
         """Read at each wait: a change applies from the next use on."""
@@ -65,6 +64,8 @@ class LazyEncoder:
         Blocks until it is done: call from a worker thread when the texts are long. Raises what
         `work` or the build raised.
         """
+        from concurrent.futures import Future  # asyncio has it anyway; ~7 ms at import
+
         done: Future[_T] = Future()
         with self._lock:
             if self._jobs is None:
@@ -80,18 +81,14 @@ class LazyEncoder:
 
     def _serve(self, jobs: queue.SimpleQueue[_Job]) -> None:
         try:
-            encoder, leftover = self._build()
+            encoder = self._build()
         except BaseException as exc:
             self._stop(jobs, exc)  # the callers raise it; the next use tries again
             return
+        release_memory()  # what the build was made from (~25 MiB of Python objects)
         encoder.encode_ordinary("")  # from now on this thread is the fast one (see the class)
         self._encoder = encoder
         while True:
-            if leftover is not None and jobs.empty():
-                # ~25 MiB of Python objects the encoder was built from, freed (~10 ms) once the
-                # counts that waited for the build are answered.
-                leftover = None
-                release_memory()
             try:
                 work, done = jobs.get(timeout=self.idle_seconds)
             except queue.Empty:

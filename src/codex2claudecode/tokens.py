@@ -307,16 +307,15 @@ def _jpeg_size(read: Callable[[int, int], bytes]) -> tuple[int, int] | None:
 # --------------------------------------------------------------------------- vocabulary, cache
 
 
-def _build_encoding() -> tuple[encoder.Encoder, object]:
-    """tiktoken's native encoder over the vocabulary (0.15-0.3 s, the build about 0.1 s of it),
-    and the vocabulary as Python objects (~25 MiB), no longer needed."""
+def _build_encoding() -> encoder.Encoder:
+    """tiktoken's native encoder over the vocabulary (0.15-0.3 s, the build about 0.1 s of it)."""
     # Imported here, not at the top: it costs start-up time and is needed once (DESIGN §2).
     from tiktoken import _tiktoken as tiktoken_core  # type: ignore[attr-defined]  # native, no stubs
 
     # Only the native core: `tiktoken.Encoding` would also keep the ranks alive, ~30 MiB of
     # Python objects we never use after construction.
     ranks = vocabulary.load_ranks(_cache_dir)
-    return cast(encoder.Encoder, tiktoken_core.CoreBPE(ranks, _SPECIAL_TOKENS, _PATTERN)), ranks
+    return cast(encoder.Encoder, tiktoken_core.CoreBPE(ranks, _SPECIAL_TOKENS, _PATTERN))
 
 
 _encoder = encoder.LazyEncoder(_build_encoding)
