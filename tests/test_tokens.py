@@ -133,11 +133,15 @@ def test_count_text(text: str, count: int) -> None:
     assert tokens.count_text(text) == count
 
 
+def encoded_length(text: str) -> int:
+    return tokens._encoder.run(lambda encoding: len(encoding.encode_ordinary(text)))
+
+
 def test_cached_counts_equal_fresh_encodings() -> None:
     text = "The quick brown fox. " * 300
-    encoded = len(tokens._get_encoding().encode_ordinary(text))
+    encoded = encoded_length(text)
     assert [tokens.count_text(text) for _ in range(3)] == [encoded] * 3
-    assert tokens.count_text(text + "!") == len(tokens._get_encoding().encode_ordinary(text + "!"))
+    assert tokens.count_text(text + "!") == encoded_length(text + "!")
 
 
 def test_single_user_hello_counts_like_chatml() -> None:
@@ -231,7 +235,7 @@ def test_big_claude_code_request_counts_every_section() -> None:
         + 4
         + tokens.count_text(request.system)
         + sum(4 + sum(map(tokens.count_text, texts_of(m))) for m in request.messages)
-        + sum(tokens._count_tool(tool) for tool in request.tools)
+        + sum(tokens.count_text(tokens._tool_json(tool)) for tool in request.tools)
     )
     assert total == sections
     # Claude Code's own /context shows ~1.5k for this system prompt and ~14.5k for these tools.
@@ -248,10 +252,9 @@ def run_python(code: str) -> str:
 
 def test_import_loads_neither_tiktoken_nor_the_vocabulary() -> None:
     code = (
-        "import sys, codex2claudecode.tokens as t\n"
-        "print('tiktoken' in sys.modules, t._encoding is None)"
+        "import sys, codex2claudecode.tokens as t\nprint('tiktoken' in sys.modules, t.is_loaded())"
     )
-    assert run_python(code) == "False True"
+    assert run_python(code) == "False False"
 
 
 def test_concurrent_first_use_loads_once() -> None:
@@ -262,7 +265,7 @@ def test_concurrent_first_use_loads_once() -> None:
         "start = threading.Barrier(8)\n"
         "def first_use(_):\n"
         "    start.wait()\n"
-        "    return id(t._get_encoding())\n"
+        "    return t._encoder.run(id)\n"
         "with ThreadPoolExecutor(8) as pool:\n"
         "    print(len(set(pool.map(first_use, range(8)))))"
     )
@@ -272,7 +275,7 @@ def test_concurrent_first_use_loads_once() -> None:
 def test_counts_from_many_threads_agree() -> None:
     tokens.warm_up()
     texts = [f"line {n} of some text " * 100 for n in range(32)]
-    expected = [len(tokens._get_encoding().encode_ordinary(text)) for text in texts]
+    expected = [encoded_length(text) for text in texts]
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(tokens.count_text, texts)) == expected
 
@@ -288,7 +291,7 @@ texts = ["hello world", "<|endoftext|>", "The quick brown fox. " * 300, "ünïc�
 start = threading.Barrier(8)
 def first_use(n):
     start.wait()  # eight callers reach the unloaded vocabulary at once
-    return id(t._get_encoding()), [t.count_text(text) for text in texts[n % 2 :]]
+    return t._encoder.run(id), [t.count_text(text) for text in texts[n % 2 :]]
 with ThreadPoolExecutor(8) as pool:
     results = list(pool.map(first_use, range(8)))
 print(len({encoder for encoder, _ in results}), sorted({str(counts) for _, counts in results}))
@@ -312,3 +315,16 @@ def test_counts_are_the_same_with_and_without_the_vocabulary_cache(tmp_path: Pat
     assert count_in_fresh_process(str(tmp_path)) == without  # decodes, writes the cache
     assert (tmp_path / vocabulary.CACHE_FILE).is_file()
     assert count_in_fresh_process(str(tmp_path)) == without  # loads from the cache
+
+
+def test_estimate_loads_nothing_and_equals_the_count_once_loaded() -> None:
+    code = (
+        "import codex2claudecode.tokens as t\n"
+        "from codex2claudecode import ir\n"
+        "text = ir.TextPart('hello world ' * 200)\n"
+        "r = ir.Request(model='gpt-5.4', messages=(ir.Message('user', (text,)),))\n"
+        "before = t.estimate_request_tokens(r), t.is_loaded()\n"
+        "t.warm_up()\n"
+        "print(before, t.estimate_request_tokens(r), t.count_request_tokens(r))"
+    )
+    assert run_python(code) == "(600, False) 408 408"

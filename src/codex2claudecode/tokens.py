@@ -1,9 +1,10 @@
 """Local input-token estimates with the o200k_base vocabulary shipped in the package.
 
 Used for `count_tokens` and for `message_start` usage before the upstream reports its count. The
-vocabulary is loaded once per process on first use (or by `warm_up`), never from the network, and
-from a pre-decoded copy once `use_cache_dir` names a place for one (`vocabulary`); importing this
-module imports neither tiktoken nor the vocabulary (start-up budget, DESIGN §2).
+vocabulary is loaded on first use (or by `warm_up`) and dropped again after `encoder.IDLE_SECONDS`
+without a count, never from the network, and from a pre-decoded copy once `use_cache_dir` names a
+place for one (`vocabulary`); importing this module imports neither tiktoken nor the vocabulary
+(start-up budget, DESIGN §2).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, assert_never, cast
+from typing import assert_never, cast
 
 import orjson
 
-from codex2claudecode import ir, vocabulary
+from codex2claudecode import encoder, ir, vocabulary
 
 # o200k_base's pre-tokenisation pattern and special tokens. tiktoken_ext only builds them inside
 # a constructor that downloads the vocabulary, so they are restated here.
@@ -56,14 +57,10 @@ _BYTES_PER_TOKEN = 4
 _CACHE_MIN_CHARS = 1024
 _CACHE_SIZE = 4096
 
-_lock = threading.Lock()
-_encoding: _Encoder | None = None
 _cache_dir: Path | None = None
 
-
-class _Encoder(Protocol):
-    def encode_ordinary(self, text: str) -> list[int]: ...
-    def decode_bytes(self, tokens: list[int]) -> bytes: ...
+_Run = Callable[[Callable[[encoder.Encoder], list[int]]], list[int]]
+"""Runs a function of the encoder: on the encoder's thread, or on the caller's."""
 
 
 def use_cache_dir(directory: Path) -> None:
@@ -73,14 +70,19 @@ def use_cache_dir(directory: Path) -> None:
     _cache_dir = directory
 
 
+def drop_after(idle_seconds: float) -> None:
+    """Drop the vocabulary once unused for `idle_seconds` (default `encoder.IDLE_SECONDS`)."""
+    _encoder.idle_seconds = idle_seconds
+
+
 def warm_up() -> None:
     """Load the vocabulary now (0.15-0.3 s); call it from a background thread."""
-    _get_encoding()
+    _encoder.run(lambda _: None)
 
 
 def is_loaded() -> bool:
     """Whether the vocabulary is in memory (it costs ~50 MiB, so it loads on first need)."""
-    return _encoding is not None
+    return _encoder.loaded
 
 
 def estimate_request_tokens(request: ir.Request) -> int:
@@ -89,8 +91,10 @@ def estimate_request_tokens(request: ir.Request) -> int:
     For figures that are refined later anyway (the `message_start` usage of a stream), so that
     streaming never pays the vocabulary's load time or memory.
     """
-    if _encoding is not None:
-        return count_request_tokens(request)
+    encoding = _encoder.current()
+    if encoding is not None:
+        # On the caller's thread (the event loop): never queued behind someone's long count.
+        return _count_request(request, lambda work: work(encoding))
     chars = len(request.system)
     for message in request.messages:
         for part in message.parts:
@@ -110,9 +114,7 @@ def estimate_request_tokens(request: ir.Request) -> int:
 
 def count_text(text: str) -> int:
     """The o200k token count of `text`; special-token strings count as ordinary text."""
-    if len(text) < _CACHE_MIN_CHARS:
-        return len(_get_encoding().encode_ordinary(text))
-    return _counts.get(text)
+    return _counts.total([text], _encoder.run)
 
 
 def head_tokens(text: str, tokens: int) -> str:
@@ -120,43 +122,53 @@ def head_tokens(text: str, tokens: int) -> str:
 
     A character split between two tokens is left out, so the result is always a prefix of `text`.
     """
-    encoded = _get_encoding().encode_ordinary(text)
-    if len(encoded) <= tokens:
-        return text
-    return _get_encoding().decode_bytes(encoded[: max(tokens, 0)]).decode("utf-8", "ignore")
+
+    def head(encoding: encoder.Encoder) -> str:
+        encoded = encoding.encode_ordinary(text)
+        if len(encoded) <= tokens:
+            return text
+        return encoding.decode_bytes(encoded[: max(tokens, 0)]).decode("utf-8", "ignore")
+
+    return _encoder.run(head)
 
 
 def count_request_tokens(request: ir.Request) -> int:
     """Estimate the upstream's input-token count for `request`: system, messages and tools.
 
     The vocabulary is loaded on first use; a caller on the event loop should run this in a thread
-    (tiktoken releases the GIL while encoding).
+    (the texts are encoded on the encoder's own thread, and the caller waits for them).
     """
+    return _count_request(request, _encoder.run)
+
+
+def _count_request(request: ir.Request, run: _Run) -> int:
+    texts: list[str] = []
     total = _TOKENS_PRIMING
     if request.system:
-        total += _TOKENS_PER_ITEM + count_text(request.system)
+        total += _TOKENS_PER_ITEM
+        texts.append(request.system)
     for message in request.messages:
-        total += _TOKENS_PER_ITEM + sum(_count_part(part) for part in message.parts)
-    for tool in request.tools:
-        total += _count_tool(tool)
-    return total
+        total += _TOKENS_PER_ITEM + sum(_count_part(part, texts) for part in message.parts)
+    texts.extend(_tool_json(tool) for tool in request.tools)
+    return total + _counts.total(texts, run)
 
 
-def _count_part(part: ir.Part) -> int:
+def _count_part(part: ir.Part, texts: list[str]) -> int:
+    """The tokens `part` counts for besides its `texts`, which it appends for one batch."""
     match part:
-        case ir.TextPart(text=text):
-            return count_text(text)
+        case ir.TextPart(text=text) | ir.ThinkingPart(text=text):
+            texts.append(text)
+            return 0
         case ir.ImagePart():
             return _count_image(part)
         case ir.DocumentPart():
-            return _count_document(part)
+            return _count_document(part, texts)
         case ir.ToolCallPart(name=name, arguments_json=arguments):
             # Calls and results become input items of their own upstream, each with its framing.
-            return _TOKENS_PER_ITEM + count_text(name) + count_text(arguments)
+            texts += (name, arguments)
+            return _TOKENS_PER_ITEM
         case ir.ToolResultPart(content=content):
-            return _TOKENS_PER_ITEM + sum(_count_part(item) for item in content)
-        case ir.ThinkingPart(text=text):
-            return count_text(text)
+            return _TOKENS_PER_ITEM + sum(_count_part(item, texts) for item in content)
         case ir.RedactedThinkingPart():
             # Opaque encrypted state: what it costs is the upstream's business (often nothing).
             return 0
@@ -164,7 +176,7 @@ def _count_part(part: ir.Part) -> int:
             assert_never(part)
 
 
-def _count_tool(tool: ir.Tool) -> int:
+def _tool_json(tool: ir.Tool) -> str:
     # Counted as the function tool the upstream receives (the Responses shape).
     serialised = orjson.dumps(
         {
@@ -175,7 +187,7 @@ def _count_tool(tool: ir.Tool) -> int:
             "strict": tool.strict,
         }
     )
-    return _counts.get(serialised)
+    return serialised.decode()
 
 
 def _count_image(image: ir.ImagePart) -> int:
@@ -190,23 +202,26 @@ def _count_image(image: ir.ImagePart) -> int:
     return min(tokens, _IMAGE_TOKEN_CAP)
 
 
-def _count_document(document: ir.DocumentPart) -> int:
-    title = count_text(document.title) if document.title else 0
+def _count_document(document: ir.DocumentPart, texts: list[str]) -> int:
+    if document.title:
+        texts.append(document.title)
     if document.data is None:
-        return title + _DOCUMENT_TOKENS_UNKNOWN
+        return _DOCUMENT_TOKENS_UNKNOWN
     if document.source == "text":
-        return title + count_text(document.data)
+        texts.append(document.data)
+        return 0
     try:
         raw = base64.b64decode(document.data)
     except (binascii.Error, ValueError):
-        return title + len(document.data) // _BYTES_PER_TOKEN
+        return len(document.data) // _BYTES_PER_TOKEN
     media_type = document.media_type or ""
     if media_type == "application/pdf":
         pages = len(_PDF_PAGE.findall(raw)) or 1
-        return title + pages * _PDF_TOKENS_PER_PAGE
+        return pages * _PDF_TOKENS_PER_PAGE
     if media_type.startswith("text/"):
-        return title + count_text(raw.decode("utf-8", "replace"))
-    return title + len(raw) // _BYTES_PER_TOKEN
+        texts.append(raw.decode("utf-8", "replace"))
+        return 0
+    return len(raw) // _BYTES_PER_TOKEN
 
 
 # --------------------------------------------------------------------------- image headers
@@ -292,25 +307,18 @@ def _jpeg_size(read: Callable[[int, int], bytes]) -> tuple[int, int] | None:
 # --------------------------------------------------------------------------- vocabulary, cache
 
 
-def _get_encoding() -> _Encoder:
-    global _encoding
-    encoding = _encoding
-    if encoding is None:
-        with _lock:
-            if _encoding is None:
-                _encoding = _build_encoding(vocabulary.load_ranks(_cache_dir))
-            encoding = _encoding
-    return encoding
-
-
-def _build_encoding(ranks: dict[bytes, int]) -> _Encoder:
-    """tiktoken's native encoder over `ranks` (about 0.1 s: the bulk of a load)."""
+def _build_encoding() -> encoder.Encoder:
+    """tiktoken's native encoder over the vocabulary (0.15-0.3 s, the build about 0.1 s of it)."""
     # Imported here, not at the top: it costs start-up time and is needed once (DESIGN §2).
     from tiktoken import _tiktoken as tiktoken_core  # type: ignore[attr-defined]  # native, no stubs
 
-    # Only the native core: `tiktoken.Encoding` would also keep `ranks` alive, ~30 MiB of
+    # Only the native core: `tiktoken.Encoding` would also keep the ranks alive, ~30 MiB of
     # Python objects we never use after construction.
-    return cast(_Encoder, tiktoken_core.CoreBPE(ranks, _SPECIAL_TOKENS, _PATTERN))
+    ranks = vocabulary.load_ranks(_cache_dir)
+    return cast(encoder.Encoder, tiktoken_core.CoreBPE(ranks, _SPECIAL_TOKENS, _PATTERN))
+
+
+_encoder = encoder.LazyEncoder(_build_encoding)
 
 
 class _CountCache:
@@ -326,22 +334,31 @@ class _CountCache:
         self._counts: OrderedDict[tuple[int, int], int] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, text: str | bytes) -> int:
-        """The token count of `text` (bytes: UTF-8), encoding it only on a miss."""
-        cache_key = (len(text), hash(text))
+    def total(self, texts: list[str], run: _Run) -> int:
+        """The summed token count of `texts`, encoding those not cached in one go by `run`."""
+        keys = [
+            (len(text), hash(text)) if len(text) >= _CACHE_MIN_CHARS else None for text in texts
+        ]
+        total = 0
+        missed: list[tuple[tuple[int, int] | None, str]] = []
         with self._lock:
-            count = self._counts.get(cache_key)
-            if count is not None:
-                self._counts.move_to_end(cache_key)
-                return count
-        if isinstance(text, bytes):
-            text = text.decode()
-        count = len(_get_encoding().encode_ordinary(text))
+            for key, text in zip(keys, texts, strict=True):
+                count = None if key is None else self._counts.get(key)
+                if key is None or count is None:
+                    missed.append((key, text))
+                else:
+                    self._counts.move_to_end(key)
+                    total += count
+        if not missed:
+            return total
+        counts = run(lambda encoding: [len(encoding.encode_ordinary(text)) for _, text in missed])
         with self._lock:
-            self._counts[cache_key] = count
-            if len(self._counts) > self._size:
+            for (key, _), count in zip(missed, counts, strict=True):
+                if key is not None:
+                    self._counts[key] = count
+            while len(self._counts) > self._size:
                 self._counts.popitem(last=False)
-        return count
+        return total + sum(counts)
 
 
 _counts = _CountCache(_CACHE_SIZE)
