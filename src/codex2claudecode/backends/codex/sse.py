@@ -20,10 +20,14 @@ MAX_EVENT_BYTES = 64 * 1024 * 1024
 request's instructions and tools."""
 
 
-_EVENT_DATA = re.compile(rb"event: ([^\n]*)\ndata: ([^\n]*)\n\n")
+_EVENT_DATA = re.compile(rb"event: ([^\n]*+)\ndata: ([^\n]*+)\n\n")
 """A whole event of exactly `event: X\ndata: Y`, the shape of every event the Codex backend
-sends: a read made only of these is cut by one `split` in C (a Python loop over the blocks
-costs twice as much, and on CPython 3.11 a search for b"\n\n" is slower than this regex)."""
+sends. Possessive (`*+`): a line never ends inside `[^\n]`, so backtracking would only waste
+time."""
+_ONLY_EVENT_DATA = re.compile(rb"(?:event: [^\n]*+\ndata: [^\n]*+\n\n)++")
+"""A read made of nothing else: then `_EVENT_DATA.findall` cuts it in C, about half the cost
+of a Python loop over its blocks once it holds a few events (on CPython 3.11 even the search
+for b"\n\n" costs more than these two passes)."""
 
 _TEXT_DELTA = b"response.output_text.delta"
 _TEXT_DELTA_HEAD = b"event: " + _TEXT_DELTA + b"\ndata: "
@@ -60,19 +64,11 @@ class SSEParser:
             chunk = b"".join((*self._pending, chunk))
             self._pending.clear()
             self._pending_size = 0
-        # [gap, name, data, gap, name, data, ..., rest]: when no gap holds anything, the
-        # events are contiguous from the start of the read and `rest` is what follows them.
-        parts = _EVENT_DATA.split(chunk)
-        if len(parts) > 1 and not any(parts[0:-1:3]):
-            out = list(zip(parts[1::3], parts[2::3], strict=True))
-            chunk = parts[-1]
-            if b"\n\n" not in chunk:
-                self._keep(chunk)
-                return out
-        else:
-            out = []
+        if chunk.endswith(b"\n\n") and _ONLY_EVENT_DATA.fullmatch(chunk):
+            return _EVENT_DATA.findall(chunk)  # most reads: the upstream writes whole events
         blocks = chunk.split(b"\n\n")
         self._keep(blocks.pop())
+        out: list[SSEMessage] = []
         for block in blocks:
             # The bulk of every answer, cut without `_parse_block` (which gives the same).
             if block.startswith(_TEXT_DELTA_HEAD) and block.find(b"\n", _TEXT_DELTA_DATA) < 0:
