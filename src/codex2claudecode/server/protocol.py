@@ -20,7 +20,6 @@ import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -73,8 +72,9 @@ class _Guarded(HttpToolsProtocol):
         """When the head being read began (its first byte, or the connection's opening)."""
         self._head_timer: asyncio.TimerHandle | None = None
         self._lingering = False
-        self._watched: tuple[RequestResponseCycle, Callable[[], None]] | None = None
-        """The running request's cycle and what to call if its client disconnects."""
+        self._lost = False
+        self._on_lost: Callable[[], None] | None = None
+        """What to call if the client disconnects before the running request is answered."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
@@ -91,9 +91,10 @@ class _Guarded(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
         super().connection_lost(exc)
-        watched, self._watched = self._watched, None
-        if watched is not None and watched[0].disconnected:  # before its response completed
-            watched[1]()
+        self._lost = True
+        on_lost, self._on_lost = self._on_lost, None
+        if on_lost is not None:  # set only until the running request's response is complete
+            on_lost()
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
@@ -116,9 +117,9 @@ class _Guarded(HttpToolsProtocol):
         self._in_head = False
         self._head_since = None  # the timer stays armed: when it fires, it finds no head
         super().on_headers_complete()
-        cycle: RequestResponseCycle | None = self.cycle  # None before the first request
-        if cycle is not None and cycle.scope is self.scope:  # not an upgrade
-            self.scope["extensions"] = {DISCONNECT_HOOK: {"watch": partial(self._watch, cycle)}}
+        # A bound method, not a partial holding the cycle: the cycle holds the scope, and a
+        # reference cycle would leave every request's objects to the garbage collector.
+        self.scope["extensions"] = {DISCONNECT_HOOK: {"watch": self._watch}}
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -126,14 +127,16 @@ class _Guarded(HttpToolsProtocol):
         self._head_bytes = 0
 
     def on_response_complete(self) -> None:
-        self._watched = None
+        self._on_lost = None
         super().on_response_complete()
 
-    def _watch(self, cycle: RequestResponseCycle, callback: Callable[[], None]) -> None:
-        if cycle.disconnected:
+    def _watch(self, callback: Callable[[], None]) -> None:
+        """Called by the running request: one request runs at a time on a connection (uvicorn
+        holds pipelined ones back until the response before them is complete)."""
+        if self._lost:
             callback()
             return
-        self._watched = (cycle, callback)
+        self._on_lost = callback
         # As `receive()` does: a connection whose reading is paused (a large body) would not
         # see its client close.
         self.flow.resume_reading()
