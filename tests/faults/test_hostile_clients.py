@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import anthropic
 import httpx
@@ -261,6 +262,65 @@ def test_a_client_that_leaves_cancels_the_upstream_request(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
     sock.close()
     wait_until(lambda: env.fake.cancelled == 1 and env.fake.active == 0)
+
+
+@pytest.mark.parametrize("linger", [True, False], ids=["reset", "closed"])
+def test_a_client_that_leaves_after_a_large_body_cancels_the_upstream_request(
+    env: Env, gateway: str, linger: bool
+) -> None:
+    """A body larger than the server's read buffer pauses reading the connection: the gateway
+    must read it again while the answer is awaited, or a client that closes (rather than
+    resets) goes unnoticed and the upstream request runs on."""
+    env.fake.script(Reply(events=text_answer("never finished"), stall_after=2))
+    body = json.dumps(
+        {
+            "model": "gpt-5.4",
+            "max_tokens": 16,
+            "messages": [{"role": "user", "content": "x" * 400_000}],
+        }
+    ).encode()
+    sock = connect(gateway)
+    sock.sendall(
+        b"POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body
+    )
+    wait_until(lambda: env.fake.active == 1)
+    if linger:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+    sock.close()
+    wait_until(lambda: env.fake.cancelled == 1 and env.fake.active == 0)
+
+
+def test_a_later_head_has_its_own_time(env: Env, gateways: Start) -> None:
+    """On a kept-alive connection each head has the head timeout from its first byte: one
+    that ends after the connection's first deadline, but in time for its own, is answered; one
+    that stalls gets its 408."""
+    env.fake.script(Reply(events=text_answer("one")), Reply(events=text_answer("two")))
+    gateway = gateways(ConnectionLimits(max_connections=64, head_timeout=2.0))
+    head = b"POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    whole = head + b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY
+    with connect(gateway) as sock:
+        sock.sendall(whole)
+        assert b"one" in _one_answer(sock)
+        time.sleep(1.2)
+        sock.sendall(head)  # 1.2 s after the connection opened, the second head begins ...
+        time.sleep(1.2)
+        sock.sendall(whole[len(head) :])  # ... and ends 2.4 s after it: in time for its own
+        assert b"two" in _one_answer(sock)
+        sock.sendall(head)
+        status, _, _ = head_of(read_all(sock))
+    assert status == 408
+
+
+def _one_answer(sock: socket.socket) -> bytes:
+    """One response with a Content-Length, read off a connection that stays open."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    _, headers, body = head_of(data)
+    while len(body) < int(headers["content-length"]):
+        body += sock.recv(65536)
+    return body
 
 
 @pytest.mark.parametrize("size", [5000, 40_000_000])

@@ -2,17 +2,21 @@
 watching for the client to leave.
 
 The body is read here, before any handler, so that a body over the cap is refused before it is
-read (by its Content-Length) or as soon as it grows past the cap (chunked), and so that the
-disconnect watcher owns `receive()` for the rest of the request. Once the client is gone, the
-handler is cancelled wherever it waits: reading upstream before the first event, accumulating a
-non-streaming answer, or streaming. Cancelling it closes the upstream request behind it.
+read (by its Content-Length) or as soon as it grows past the cap (chunked). Once the client is
+gone, the handler is cancelled wherever it waits: reading upstream before the first event,
+accumulating a non-streaming answer, or streaming. Cancelling it closes the upstream request
+behind it.
+
+The server's protocol (`server.protocol`) reports a lost connection straight to the request
+through the scope extension `DISCONNECT_HOOK`, which costs nothing per request; under any other
+ASGI server a task awaits `receive()` for `http.disconnect` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from codex2claudecode import errors
@@ -20,6 +24,11 @@ from codex2claudecode.asgi import Message, Receive, Scope, Send
 from codex2claudecode.tasks import spawn
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DISCONNECT_HOOK = "codex2claudecode.disconnect"
+"""A scope extension: its `watch(callback)` has the server call `callback()` once if the client
+disconnects before the response is complete, and keep the connection read meanwhile (as a
+pending `receive()` would) so that it notices."""
 
 _STOP_SEND_SECONDS = 1.0
 """How long a stream's last frames may take at shutdown; a stuck client gets a cut."""
@@ -32,8 +41,27 @@ class Exchange:
     status: int = 0
     complete: bool = False
     """The last body chunk of the response has been handed to the server."""
-    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
+    disconnected: bool = False
     cancelled_on_disconnect: bool = False
+    task: asyncio.Task[Any] | None = None
+    """The request's task while `run_watched` runs it."""
+    left: asyncio.Event | None = None
+    """Set when the client disconnects; made only for a handler that waits for it."""
+
+    def client_left(self) -> None:
+        """The client has gone: cancel the request unless its response is complete."""
+        self.disconnected = True
+        if self.left is not None:
+            self.left.set()
+        if self.task is not None and not self.complete:
+            self.cancelled_on_disconnect = True
+            self.task.cancel()
+
+    async def wait_left(self) -> None:
+        if not self.disconnected:
+            if self.left is None:
+                self.left = asyncio.Event()
+            await self.left.wait()
 
 
 async def read_body(receive: Receive, content_length: bytes | None, limit: int) -> bytes | None:
@@ -82,13 +110,20 @@ async def run_watched(
     """
     task = asyncio.current_task()
     assert task is not None
-    watcher = spawn(_watch(receive, task, exchange), name="request-disconnect-watch")
+    exchange.task = task
+    extensions = scope.get("extensions")
+    hook = extensions.get(DISCONNECT_HOOK) if extensions else None
+    if hook is not None:
+        watcher = None
+        hook["watch"](exchange.client_left)
+    else:
+        watcher = spawn(_watch(receive, exchange), name="request-disconnect-watch")
     pending: list[bytes] = [body]
 
     async def replay() -> Message:
         if pending:
             return {"type": "http.request", "body": pending.pop(), "more_body": False}
-        await exchange.disconnected.wait()
+        await exchange.wait_left()
         return {"type": "http.disconnect"}
 
     try:
@@ -101,7 +136,9 @@ async def run_watched(
         if not exchange.cancelled_on_disconnect:
             await _stop(scope, exchange, stopped, send)
     finally:
-        watcher.cancel()
+        exchange.task = None
+        if watcher is not None:
+            watcher.cancel()
 
 
 async def _stop(
@@ -112,13 +149,13 @@ async def _stop(
     one (`asgi.EventStreamResponse`), else it is left incomplete, so the client sees a cut
     rather than an ending that looks normal."""
     state = scope.setdefault("state", {})
-    if exchange.disconnected.is_set():
-        return
+    if exchange.disconnected or exchange.complete:
+        return  # nobody to tell, or nothing left to tell
     if exchange.status == 0:
         await stopped()
         return
     stop_frame = state.get("stop_frame")
-    if stop_frame is not None and not exchange.complete:
+    if stop_frame is not None:
         await _end_stream(send, stop_frame(), state)
     else:
         state["outcome"] = "cut: the gateway stopped"
@@ -136,14 +173,11 @@ async def _end_stream(send: Send, stop_frame: bytes, state: dict[str, Any]) -> N
     state["outcome"] = "ended by shutdown: error event sent"
 
 
-async def _watch(receive: Receive, task: asyncio.Task[object], exchange: Exchange) -> None:
+async def _watch(receive: Receive, exchange: Exchange) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            exchange.disconnected.set()
-            if not exchange.complete:
-                exchange.cancelled_on_disconnect = True
-                task.cancel()
+            exchange.client_left()
             return
 
 

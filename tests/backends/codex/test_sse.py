@@ -148,3 +148,46 @@ def test_the_cap_never_changes_what_fits(cuts: list[int], size: int) -> None:
         out += parser.feed(stream[pos : pos + cut])
         pos += cut
     assert out + parser.flush() == [(b"e", b"y" * size)] * 3
+
+
+def _reference(stream: bytes) -> list[SSEMessage]:
+    """The SSE grammar line by line: what any read split must give."""
+    out: list[SSEMessage] = []
+    name, data = b"", list[bytes]()
+    lines = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    for line in [*lines, b""]:
+        if not line:
+            if data:
+                out.append((name, b"\n".join(data)))
+            name, data = b"", []
+        elif line[:1] != b":":
+            field, _, value = line.partition(b":")
+            value = value[1:] if value[:1] == b" " else value
+            if field == b"data":
+                data.append(value)
+            elif field == b"event":
+                name = value
+    return out
+
+
+# Mostly events as the Codex backend sends them, among pieces that are not one.
+_piece = st.one_of(
+    st.builds(
+        lambda n, d: b"event: " + n + b"\ndata: " + d + b"\n\n",
+        st.sampled_from([TEXT, b"response.completed", b""]),
+        _value,
+    ),
+    st.sampled_from(
+        [b"\n", b"\n\n", b": ping\n\n", b"id: 1\n", b"data: x\n", b"event: e\n", b"\r\n", b"d"]
+    ),
+)
+
+
+@given(pieces=st.lists(_piece, max_size=12), cuts=st.lists(st.integers(min_value=0), max_size=6))
+def test_codex_shaped_streams_give_what_the_grammar_gives(
+    pieces: list[bytes], cuts: list[int]
+) -> None:
+    stream = b"".join(pieces)
+    points = sorted({c % (len(stream) + 1) for c in cuts})
+    chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    assert parse(*chunks) == _reference(stream)

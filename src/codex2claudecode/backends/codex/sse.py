@@ -8,6 +8,8 @@ size), and may grow to `max_event_bytes` at most.
 
 from __future__ import annotations
 
+import re
+
 from codex2claudecode import errors
 
 SSEMessage = tuple[bytes, bytes]
@@ -17,6 +19,15 @@ MAX_EVENT_BYTES = 64 * 1024 * 1024
 """Twice the largest request body we accept: the biggest event, `response.created`, echoes the
 request's instructions and tools."""
 
+
+_EVENT_DATA = re.compile(rb"event: ([^\n]*+)\ndata: ([^\n]*+)\n\n")
+"""A whole event of exactly `event: X\ndata: Y`, the shape of every event the Codex backend
+sends. Possessive (`*+`): a line never ends inside `[^\n]`, so backtracking would only waste
+time."""
+_ONLY_EVENT_DATA = re.compile(rb"(?:event: [^\n]*+\ndata: [^\n]*+\n\n)++")
+"""A read made of nothing else: then `_EVENT_DATA.findall` cuts it in C, about half the cost
+of a Python loop over its blocks once it holds a few events (on CPython 3.11 even the search
+for b"\n\n" costs more than these two passes)."""
 
 _TEXT_DELTA = b"response.output_text.delta"
 _TEXT_DELTA_HEAD = b"event: " + _TEXT_DELTA + b"\ndata: "
@@ -53,6 +64,8 @@ class SSEParser:
             chunk = b"".join((*self._pending, chunk))
             self._pending.clear()
             self._pending_size = 0
+        if chunk.endswith(b"\n\n") and _ONLY_EVENT_DATA.fullmatch(chunk):
+            return _EVENT_DATA.findall(chunk)  # most reads: the upstream writes whole events
         blocks = chunk.split(b"\n\n")
         self._keep(blocks.pop())
         out: list[SSEMessage] = []
