@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import logging
 import shlex
@@ -238,6 +239,10 @@ def serve(config: Config, *, prefix: str = NAME) -> int:
         return 1
     port = bound_port(sock)
     gateway = build_gateway(config)
+    # What start-up made lives as long as the process: out of the collector's sight, a full
+    # collection under load walks only what requests made (~15 ms less, each time one runs).
+    # No collection first: it would cost ~11 ms of start-up to free a handful of objects.
+    gc.freeze()
     if tui:
         return _run_tui(config, gateway, sock)
     account, problem = account_summary(config)
