@@ -8,12 +8,12 @@ to its idle footprint. Importing this module loads nothing (start-up budget, DES
 
 from __future__ import annotations
 
-import functools
 import queue
-import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from codex2claudecode.memory import release_memory
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -114,31 +114,3 @@ class LazyEncoder:
         while error is not None and not jobs.empty():
             jobs.get()[1].set_exception(error)
         return True
-
-
-def release_memory() -> None:
-    """Have the C allocator return its free pages to the OS (glibc's `malloc_trim`).
-
-    Python hands large freed blocks back to malloc, which keeps them; only glibc can be asked to
-    let them go. Elsewhere (macOS, Windows, musl) this does nothing.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    if sys.platform == "win32":
-        return None
-    import ctypes  # only once a vocabulary has been loaded (start-up budget)
-
-    try:
-        # The process's own symbols, libc's among them: `ctypes.util.find_library("c")` would
-        # run `ldconfig -p` (~4 ms) on the first count's path.
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None  # not glibc: macOS, musl
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
