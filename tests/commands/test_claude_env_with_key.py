@@ -66,8 +66,8 @@ def test_the_gateway_requires_the_local_key_and_claude_codes_settings_carry_it(
         assert httpx.get(url + "/").json()["config"]["password_protected"] is True
         refused = httpx.post(url + "/v1/messages/count_tokens", json=COUNT)
         assert refused.status_code == 401
-        client = anthropic.Anthropic(base_url=url, auth_token=token, max_retries=0)
-        assert client.messages.count_tokens(**COUNT).input_tokens > 0  # type: ignore[arg-type]
+        with anthropic.Anthropic(base_url=url, auth_token=token, max_retries=0) as client:
+            assert client.messages.count_tokens(**COUNT).input_tokens > 0  # type: ignore[arg-type]
         # API_PASSWORD wins: the local key no longer opens the gateway.
     with_password = Config.load(
         {

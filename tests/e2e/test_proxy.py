@@ -119,8 +119,8 @@ def expiring_account(env: Env) -> None:
 
 
 def ask(url: str) -> str:
-    client = anthropic.Anthropic(base_url=url, api_key="x", max_retries=0)
-    block = client.messages.create(**MESSAGE).content[0]  # type: ignore[call-overload]
+    with anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as client:
+        block = client.messages.create(**MESSAGE).content[0]  # type: ignore[call-overload]
     assert block.type == "text"
     text: str = block.text
     return text
@@ -152,8 +152,10 @@ def test_an_https_upstream_goes_through_https_proxy(
     url = start_gateway(
         CHATGPT_BASE_URL="https://chatgpt.invalid/backend-api", HTTPS_PROXY=proxy.url
     )
-    client = anthropic.Anthropic(base_url=url, api_key="x", max_retries=0)
-    with pytest.raises(anthropic.APIStatusError) as caught:
+    with (
+        anthropic.Anthropic(base_url=url, api_key="x", max_retries=0) as client,
+        pytest.raises(anthropic.APIStatusError) as caught,
+    ):
         client.messages.create(**MESSAGE)  # type: ignore[call-overload]
     assert caught.value.status_code >= 500
     assert "cannot reach the ChatGPT backend" in caught.value.message, caught.value.message

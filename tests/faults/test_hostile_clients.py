@@ -326,8 +326,10 @@ def _one_answer(sock: socket.socket) -> bytes:
 @pytest.mark.parametrize("size", [5000, 40_000_000])
 def test_an_sdk_sending_too_much_reads_the_413(env: Env, gateways: Start, size: int) -> None:
     small = gateways(MAX_REQUEST_BODY_BYTES="4096")
-    client = anthropic.Anthropic(base_url=small, api_key="any", max_retries=0)
-    with pytest.raises(anthropic.APIStatusError) as caught:
+    with (
+        anthropic.Anthropic(base_url=small, api_key="any", max_retries=0) as client,
+        pytest.raises(anthropic.APIStatusError) as caught,
+    ):
         client.messages.create(
             model="gpt-5.4", max_tokens=16, messages=[{"role": "user", "content": "x" * size}]
         )

@@ -120,10 +120,10 @@ def test_an_allowed_origin_reads_answers_with_its_own_cors_header(
 
 def test_sdk_clients_send_no_origin_and_get_no_cors_headers(env: Env, unprotected: str) -> None:
     env.fake.script(Reply(events=text_answer("sdk")))
-    client = anthropic.Anthropic(base_url=unprotected, api_key="any", max_retries=0)
-    raw = client.messages.with_raw_response.create(
-        model="gpt-5.4", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
-    )
+    with anthropic.Anthropic(base_url=unprotected, api_key="any", max_retries=0) as client:
+        raw = client.messages.with_raw_response.create(
+            model="gpt-5.4", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+        )
     assert raw.parse().content[0].text == "sdk"  # type: ignore[union-attr]
     assert not [name for name in raw.headers if name.startswith("access-control-")]
 

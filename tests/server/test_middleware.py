@@ -119,9 +119,11 @@ def test_sdk_with_the_right_key_works_and_the_password_never_goes_upstream(
     env: Env, protected: str
 ) -> None:
     env.fake.script(Reply(events=text_answer("one")), Reply(events=text_answer("two")))
-    by_key = anthropic.Anthropic(base_url=protected, api_key=PASSWORD, max_retries=0)
-    by_token = anthropic.Anthropic(base_url=protected, auth_token=PASSWORD, max_retries=0)
-    answers = [c.messages.create(**MESSAGE_BODY) for c in (by_key, by_token)]  # type: ignore[call-overload]
+    with (
+        anthropic.Anthropic(base_url=protected, api_key=PASSWORD, max_retries=0) as by_key,
+        anthropic.Anthropic(base_url=protected, auth_token=PASSWORD, max_retries=0) as by_token,
+    ):
+        answers = [c.messages.create(**MESSAGE_BODY) for c in (by_key, by_token)]  # type: ignore[call-overload]
     assert [a.content[0].text for a in answers] == ["one", "two"]
 
     assert len(env.fake.requests) == 2
@@ -135,8 +137,10 @@ def test_sdk_with_the_right_key_works_and_the_password_never_goes_upstream(
 
 
 def test_sdk_with_a_wrong_key_raises_authentication_error(protected: str) -> None:
-    client = anthropic.Anthropic(base_url=protected, api_key="not-it", max_retries=0)
-    with pytest.raises(anthropic.AuthenticationError) as caught:
+    with (
+        anthropic.Anthropic(base_url=protected, api_key="not-it", max_retries=0) as client,
+        pytest.raises(anthropic.AuthenticationError) as caught,
+    ):
         client.messages.count_tokens(**COUNT_BODY)  # type: ignore[arg-type]
     assert caught.value.status_code == 401
     assert caught.value.request_id is not None
