@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench_gateway import _wait_up
 from bench_setup import bench_home, conversation, free_port, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,18 +86,6 @@ async def _count(url: str, body: bytes) -> float:
                 raise RuntimeError(f"count_tokens: HTTP {r.status}: {await r.text()}")
             await r.read()
         return (time.perf_counter() - start) * 1000
-
-
-async def _wait_up(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(url) as r:
-                    await r.read()
-                    return
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def gateway(idle: float) -> None:
