@@ -9,7 +9,8 @@ processes on loopback: one as shipped (console line and request log on), one wit
     interleaved), and the log's share of it;
   * one bulk stream of 2,000 deltas, total time through the gateway over direct;
   * text deltas per second with 32 concurrent streams (ratio to direct);
-  * the gateway's RSS idle (before any count_tokens) and at its peak under load;
+  * the gateway's RSS idle (before any count_tokens), at its peak under load, right after the
+    counts and once it has been quiet a few seconds;
   * `count_tokens` of a ~1.2 MB Claude Code conversation: first call (vocabulary decoded from the
     packaged file, cache written), first call of the second gateway (vocabulary from that cache),
     then later calls.
@@ -31,6 +32,7 @@ import aiohttp
 import orjson
 
 from bench_setup import bench_home, conversation, free_port, rss_mib
+from codex2claudecode.server.run import QUIET_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM = "You are a helpful coding assistant."
@@ -257,6 +259,8 @@ def main() -> None:
                 "rss_after_count_mib": rss_mib(gw.pid, "VmRSS"),
             }
         )
+        time.sleep(3 * QUIET_SECONDS)  # the server hands freed memory back once it is quiet
+        results["rss_quiet_mib"] = rss_mib(gw.pid, "VmRSS")
         for key, value in results.items():
             print(f"{key:30} {value:10.3f}")
     finally:
