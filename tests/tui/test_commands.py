@@ -47,6 +47,21 @@ async def closed(pilot: Pilot[int], app: GatewayApp) -> None:
         await pilot.pause(0.05)
 
 
+async def newest_request_in_full(pilot: Pilot[int], app: GatewayApp) -> str:
+    """Open `/logs`, then the newest request in full; the detail's text once it has loaded."""
+    await pilot.press("l")
+    await opened(pilot, app, LogsScreen)
+    while not app.screen.query_one("#requests").row_count:  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
+    await pilot.press("enter")
+    await opened(pilot, app, LogDetailScreen)
+    detail = app.screen
+    assert isinstance(detail, LogDetailScreen)
+    while not detail.text:
+        await pilot.pause(0.05)
+    return detail.text
+
+
 async def test_typed_account_switch_moves_the_next_request(harness: Harness) -> None:
     harness.up.wham.codex.script(Reply(text_answer("Hello")))
     app = harness.app()
@@ -179,18 +194,9 @@ async def test_logs_open_a_request_in_full(harness: Harness) -> None:
     app = harness.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("l")
-        await opened(pilot, app, LogsScreen)
-        while not app.screen.query_one("#requests").row_count:  # type: ignore[attr-defined]
-            await pilot.pause(0.05)
-        await pilot.press("enter")
-        await opened(pilot, app, LogDetailScreen)
-        detail = app.screen
-        assert isinstance(detail, LogDetailScreen)
-        while not detail.text:
-            await pilot.pause(0.05)
-        assert "POST /v1/messages?beta=true" in detail.text
-        assert '"model": "claude-sonnet-4-5"' in detail.text  # pretty-printed
+        text = await newest_request_in_full(pilot, app)
+        assert "POST /v1/messages?beta=true" in text
+        assert '"model": "claude-sonnet-4-5"' in text  # pretty-printed
         await pilot.press("escape", "escape")
         await closed(pilot, app)
         await pilot.press("ctrl+c")
@@ -205,17 +211,7 @@ async def test_a_request_in_full_shows_the_upstream_exchange(harness: Harness) -
         async with httpx.AsyncClient(base_url=app.session.base_url) as client:
             reply = await client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
         assert reply.status_code == 200
-        await pilot.press("l")
-        await opened(pilot, app, LogsScreen)
-        while not app.screen.query_one("#requests").row_count:  # type: ignore[attr-defined]
-            await pilot.pause(0.05)
-        await pilot.press("enter")
-        await opened(pilot, app, LogDetailScreen)
-        detail = app.screen
-        assert isinstance(detail, LogDetailScreen)
-        while not detail.text:
-            await pilot.pause(0.05)
-        text = detail.text
+        text = await newest_request_in_full(pilot, app)
         request = text.index("── Request")
         upstream = text.index("── Upstream exchange")
         response = text.index("── Response · 200")
@@ -251,17 +247,7 @@ async def test_a_refused_request_in_full_shows_the_upstream_exchange(harness: Ha
         async with httpx.AsyncClient(base_url=app.session.base_url) as client:
             reply = await client.post("/v1/messages", json=BODY, headers={"x-api-key": "k"})
         assert reply.status_code == 400
-        await pilot.press("l")
-        await opened(pilot, app, LogsScreen)
-        while not app.screen.query_one("#requests").row_count:  # type: ignore[attr-defined]
-            await pilot.pause(0.05)
-        await pilot.press("enter")
-        await opened(pilot, app, LogDetailScreen)
-        detail = app.screen
-        assert isinstance(detail, LogDetailScreen)
-        while not detail.text:
-            await pilot.pause(0.05)
-        text = detail.text
+        text = await newest_request_in_full(pilot, app)
         exchange = text[text.index("── Upstream exchange") : text.index("── Response · 400")]
         assert "/codex/responses → 400" in exchange
         assert "upstream request id req_refused_tui" in exchange
