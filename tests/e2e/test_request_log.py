@@ -15,6 +15,7 @@ import pytest
 from codex2claudecode.cli import main
 from codex2claudecode.requestlog import LogEntry, LogReader
 from tests.e2e.conftest import Env, GatewayFactory
+from tests.e2e.test_request_log_upstream import assert_never_stored, stored_bytes
 from tests.fakes.codex import Reply
 from tests.fakes.responses_events import ResponseScript, make_usage, text_answer
 
@@ -150,11 +151,8 @@ def test_no_secret_is_ever_stored(env: Env, start_gateway: GatewayFactory) -> No
     assert env.fake.requests[-1].headers["authorization"] == f"Bearer {token}"
     planted.append(token)
 
-    database = [env.state / name for name in ("requests.db", "requests.db-wal", "requests.db-shm")]
-    stored = b"".join(path.read_bytes() for path in database if path.exists())
-    assert b"content-type" in stored  # the scan reads what was written
-    for secret in planted:
-        assert secret.encode() not in stored, secret
+    assert b"content-type" in stored_bytes(env.state)  # the scan reads what was written
+    assert_never_stored(env.state, *planted)
 
 
 def test_an_unusable_log_warns_once_and_serves(

@@ -13,7 +13,7 @@ import orjson
 from codex2claudecode.requestlog import LogDetail
 from tests.e2e.conftest import Env, GatewayFactory, KiroEnv
 from tests.e2e.test_pool import usage_limit, write_accounts
-from tests.e2e.test_request_log_upstream import ASK, detail_of, stored_bytes
+from tests.e2e.test_request_log_upstream import ASK, assert_never_stored, detail_of
 from tests.fakes.codex import Recorded, Reply
 from tests.fakes.kiro import KiroReply
 from tests.fakes.responses_events import failed_answer
@@ -202,15 +202,14 @@ def test_no_secret_of_a_refusal_is_stored(env: Env, start_gateway: GatewayFactor
     assert detail.upstream_response_body is not None  # the scan below reads what was written
     assert env.fake.requests[-1].headers["authorization"] == f"Bearer {tokens.access_token}"
 
-    stored = stored_bytes(env.state)
-    for secret in (
+    assert_never_stored(
+        env.state,
         tokens.access_token,
         "rt-refusal-plant-0123456789",
         "gw-pass-refusal-7a1b2c",
         echo,
         "planted-refusal-cookie",
-    ):
-        assert secret.encode() not in stored, secret
+    )
 
 
 # ------------------------------------------------------------------------------ Kiro
@@ -244,9 +243,7 @@ def test_a_kiro_refusal_after_the_retry_keeps_the_last_attempt(
     assert {**recorded, "profileArn": sent["profileArn"]} == sent
     assert dict(detail.upstream_request_headers)["authorization"] == "[redacted]"
 
-    stored = stored_bytes(state)
-    for secret in (kiro_env.login.access_token, kiro_env.login.refresh_token):
-        assert secret.encode() not in stored, secret
+    assert_never_stored(state, kiro_env.login.access_token, kiro_env.login.refresh_token)
 
 
 def test_a_kiro_400_keeps_its_exchange(kiro_env: KiroEnv, kiro_gateway: str) -> None:

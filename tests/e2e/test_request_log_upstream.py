@@ -39,6 +39,13 @@ def stored_bytes(state: Path) -> bytes:
     return b"".join((state / name).read_bytes() for name in names if (state / name).exists())
 
 
+def assert_never_stored(state: Path, *secrets: str) -> None:
+    """No byte of the log's files (database, WAL, shared memory) holds any of `secrets`."""
+    stored = stored_bytes(state)
+    for secret in secrets:
+        assert secret.encode() not in stored, secret
+
+
 def test_a_codex_request_records_its_upstream_exchange(env: Env, gateway: str) -> None:
     events = ResponseScript().text("Hello").completed(make_usage())
     env.fake.script(Reply(events=events, headers={"x-request-id": "req_upstream_42"}))
@@ -125,15 +132,14 @@ def test_no_upstream_credential_is_stored(env: Env, start_gateway: GatewayFactor
     assert detail.upstream_response_body is not None  # the scan below reads what was written
     assert env.fake.requests[-1].headers["authorization"] == f"Bearer {tokens.access_token}"
 
-    stored = stored_bytes(env.state)
-    for secret in (
+    assert_never_stored(
+        env.state,
         tokens.access_token,
         "rt-upstream-plant-0123456789",
         "gw-pass-upstream-5c8d1e",
         echo,
         "planted-cf-cookie",
-    ):
-        assert secret.encode() not in stored, secret
+    )
 
 
 # ------------------------------------------------------------------------------ Kiro
@@ -170,6 +176,4 @@ def test_a_kiro_request_records_its_upstream_exchange(kiro_env: KiroEnv, kiro_ga
     )
     assert not any("\x00" in line for line in lines)  # frames as text, not binary
 
-    stored = stored_bytes(state)
-    for secret in (kiro_env.login.access_token, kiro_env.login.refresh_token):
-        assert secret.encode() not in stored, secret
+    assert_never_stored(state, kiro_env.login.access_token, kiro_env.login.refresh_token)
