@@ -30,6 +30,19 @@ def test_dropped_when_idle_then_rebuilt_with_the_same_counts() -> None:
     assert (before, built, lazy.loaded) == (False, True, True)
 
 
+def test_uses_on_the_callers_thread_keep_it_from_being_dropped() -> None:
+    lazy = encoder.LazyEncoder(tokens._build_encoding, idle_seconds=0.2)
+    count(lazy)
+    used_until = time.monotonic() + 0.6  # three idle periods, in use all along
+    while time.monotonic() < used_until:
+        encoding = lazy.current()
+        assert encoding is not None
+        assert len(encoding.encode_ordinary(TEXT)) == 22
+        time.sleep(0.02)
+    wait_until_dropped(lazy)  # and once unused, it goes
+    assert lazy.current() is None
+
+
 def test_one_build_serves_every_use() -> None:
     lazy = encoder.LazyEncoder(tokens._build_encoding, idle_seconds=3600)
     count(lazy)

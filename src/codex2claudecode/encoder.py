@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -48,6 +49,8 @@ class LazyEncoder:
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job] | None = None
         self._encoder: Encoder | None = None
+        self._used = 0.0
+        """`time.monotonic()` of the last use on a caller's thread (`current`)."""
 
     @property
     def loaded(self) -> bool:
@@ -56,8 +59,12 @@ class LazyEncoder:
 
     def current(self) -> Encoder | None:
         """The encoder if it is built, for a short use on the caller's thread: no build, no wait
-        behind a long count (at the price of the slower thread; see the class)."""
-        return self._encoder
+        behind a long count, no hop to the encoder's thread (at the price of the slower thread;
+        see the class). A use here keeps the encoder from being dropped as idle."""
+        encoder = self._encoder
+        if encoder is not None:
+            self._used = time.monotonic()
+        return encoder
 
     def run(self, work: Callable[[Encoder], _T]) -> _T:
         """`work(encoder)` on the encoder's thread; the first call builds it (0.15-0.3 s).
@@ -93,7 +100,8 @@ class LazyEncoder:
             try:
                 work, done = jobs.get(timeout=self.idle_seconds)
             except queue.Empty:
-                if self._stop(jobs, None):
+                # Idle here, but perhaps used meanwhile on callers' threads (`current`).
+                if time.monotonic() - self._used >= self.idle_seconds and self._stop(jobs, None):
                     break
                 continue
             try:

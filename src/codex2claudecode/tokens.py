@@ -114,6 +114,12 @@ def estimate_request_tokens(request: ir.Request) -> int:
 
 def count_text(text: str) -> int:
     """The o200k token count of `text`; special-token strings count as ordinary text."""
+    if len(text) < _CACHE_MIN_CHARS:
+        # A short text (a streamed delta counted against max_tokens, Kiro's output) on the
+        # caller's thread, often the event loop's: a hop to the encoder's thread costs more.
+        encoding = _encoder.current()
+        if encoding is not None:
+            return len(encoding.encode_ordinary(text))
     return _counts.total([text], _encoder.run)
 
 
