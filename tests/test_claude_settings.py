@@ -365,11 +365,33 @@ def test_set_keeps_the_bytes_of_equal_values(service: ClaudeSettings) -> None:
 @posix_only
 def test_set_keeps_the_mode_of_an_existing_file(service: ClaudeSettings) -> None:
     path = write(service.path("user"), "{}\n")
-    path.chmod(0o640)
+    path.chmod(0o644)
 
-    service.set("user", make_draft(), base_url=BASE_URL, token=TOKEN)
+    change = service.set("user", make_draft(), base_url=BASE_URL, token=PLACEHOLDER_TOKEN)
 
-    assert mode_of(path) == 0o640
+    assert not change.made_private  # the placeholder is no secret
+    assert mode_of(path) == 0o644
+
+
+@posix_only
+def test_set_makes_a_file_others_can_read_private_once_it_holds_a_real_key(
+    service: ClaudeSettings,
+) -> None:
+    path = write(service.path("user"), "{}\n")
+    path.chmod(0o644)
+
+    change = service.set("user", make_draft(), base_url=BASE_URL, token="c2cc-secret")
+
+    assert change.made_private and change.saved
+    assert mode_of(path) == 0o600
+    # Unchanged content still gets the permissions fixed; then there is nothing to say.
+    path.chmod(0o664)
+    again = service.set("user", make_draft(), base_url=BASE_URL, token="c2cc-secret")
+    assert again.made_private and not again.saved
+    assert mode_of(path) == 0o600
+    assert not service.set(
+        "user", make_draft(), base_url=BASE_URL, token="c2cc-secret"
+    ).made_private
 
 
 @posix_only

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -183,6 +184,8 @@ class EnvChange:
     """`set`: the user's own values it overwrote or deleted (kept for `unset` to restore)."""
     deleted_file: bool = False
     """`unset`: the settings file `set` had created was removed, nothing else being in it."""
+    made_private: bool = False
+    """`set`: the file, readable by other users, now holds a real key and was made 0600."""
 
 
 def plan_set(
@@ -322,8 +325,10 @@ class ClaudeSettings:
             change = plan_set(env, draft, base_url=base_url, token=token)
             new_text = _apply(text or "{}\n", doc, change)
             replaced = self._remember(path, env, change, token=token, created=text is None)
-            saved = _save_settings(path, text, new_text)
-        return replace(change, saved=saved, replaced=replaced)
+            private = token != PLACEHOLDER_TOKEN
+            loose = private and _readable_by_others(path)
+            saved = _save_settings(path, text, new_text, private=private)
+        return replace(change, saved=saved, replaced=replaced, made_private=loose)
 
     def unset(self, scope: Scope, draft: ClaudeEnvDraft, *, token: str) -> EnvChange:
         """Remove the managed keys from the scope's `env`, putting back the user's own values;
@@ -437,13 +442,25 @@ def _load_settings(path: Path) -> tuple[str | None, dict[str, object]]:
     return text, doc
 
 
-def _save_settings(path: Path, old: str | None, new: str) -> bool:
-    if new == old:
-        return False
+def _save_settings(path: Path, old: str | None, new: str, *, private: bool = False) -> bool:
+    """Write `new` unless it is `old`; `private`: it holds a real key (the gateway password or
+    local key), so group and others lose every permission on the file, even an unchanged one."""
     # Write through a symlink (dotfile managers link settings.json) instead of replacing it.
     target = path.resolve() if path.is_symlink() else path
-    atomic_write(target, new.encode(), mode=_mode_of(target))
+    mode = _mode_of(target)
+    if private:
+        mode &= ~0o077
+    if new == old:
+        if private and _readable_by_others(target):
+            os.chmod(target, mode)
+        return False
+    atomic_write(target, new.encode(), mode=mode)
     return True
+
+
+def _readable_by_others(path: Path) -> bool:
+    """Whether group or others have any permission on `path` (False if it does not exist)."""
+    return os.name == "posix" and path.exists() and bool(_mode_of(path) & 0o077)
 
 
 def _read_object(path: Path) -> Mapping[str, object]:

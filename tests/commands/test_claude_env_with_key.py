@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import sys
 from pathlib import Path
 
 import anthropic
@@ -43,6 +44,23 @@ def test_with_key_generates_one_key_writes_it_and_keeps_it(
     assert read_local_key(config.local_key_path) == key
     assert env_of(settings_path(config))["ANTHROPIC_AUTH_TOKEN"] == key
     assert "Generated" not in capsys.readouterr().out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_with_key_makes_settings_others_could_read_private(
+    config: Config,  # noqa: F811  (the imported fixture)
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = settings_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"theme": "dark"}\n')
+    path.chmod(0o644)
+
+    assert run(config, "claude-env", "set", "--with-key") == 0
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["theme"] == "dark"
+    assert "made the file private" in capsys.readouterr().out
 
 
 def test_a_password_wins_over_the_local_key(tmp_path: Path, repo: Path) -> None:  # noqa: F811

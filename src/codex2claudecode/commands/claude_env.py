@@ -129,6 +129,11 @@ def _set(
         print(f"  {_entry(key, value)}")
     for key in change.removed:
         print(f"  removed {key}")
+    if change.made_private:
+        print(
+            "  made the file private (group and others can no longer read it): it holds the "
+            "gateway's key"
+        )
     print(
         "Saved. Start Claude Code (or restart it) to use the gateway."
         if change.saved

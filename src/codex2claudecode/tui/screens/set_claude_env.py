@@ -135,10 +135,15 @@ class SetClaudeEnvScreen(Panel):
             self.note(f"Not written: {exc}", error=True)
             return
         path = self.settings.path(scope)
+        private = (
+            " It holds the gateway's key, so it is private now (others could read it)."
+            if change.made_private
+            else ""
+        )
         if not change.saved:
-            self.finish(f"{path} already points Claude Code here.")
+            self.finish(f"{path} already points Claude Code here.{private}")
             return
-        self.finish(f"Wrote {path}: start (or restart) Claude Code to use the gateway.")
+        self.finish(f"Wrote {path}: start (or restart) Claude Code to use the gateway.{private}")
 
 
 def screen(session: Session) -> Panel:
