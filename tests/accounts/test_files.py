@@ -16,6 +16,7 @@ import pytest
 
 from codex2claudecode.accounts.files import (
     InvalidJSONFile,
+    LockBusy,
     atomic_write,
     locked,
     make_private_dir,
@@ -171,6 +172,36 @@ def test_lock_is_exclusive_between_processes(tmp_path: Path) -> None:
     for start, end in zip(lines[::2], lines[1::2], strict=True):
         assert start.startswith("S ")
         assert end == "E " + start[2:]
+
+
+HOLDER_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from codex2claudecode.accounts.files import locked
+
+    with locked(Path(sys.argv[1])):
+        print("held", flush=True)
+        time.sleep(60)
+    """
+)
+
+
+def test_a_lock_another_program_keeps_is_waited_for_with_a_bound(tmp_path: Path) -> None:
+    target = tmp_path / "auth.json"
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER_CHILD, str(target)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+            with pytest.raises(LockBusy) as info, locked(target, wait=0.2):
+                pytest.fail("the lock was taken while another program held it")
+            assert str(target) + ".lock" in str(info.value)
+            assert "may be stuck" in str(info.value)
+        finally:
+            holder.kill()
+    with locked(target, wait=5):  # the holder's end released it
+        pass
 
 
 WRITER_CHILD = textwrap.dedent(

@@ -111,19 +111,28 @@ def _fsync_dir(directory: Path) -> None:
         os.close(dir_fd)
 
 
+HOLD_WAIT = 30.0
+"""Seconds `with FileLock(...)` waits for another holder: every holder keeps the lock for a
+read and a write (a refresh grant at most, bounded by its timeout), so a longer wait means a
+stuck program, better named in an error than waited on for ever."""
+
+
 class FileLock:
     """An advisory lock on `<path>.lock`, exclusive across processes and threads.
 
     Each acquisition opens its own descriptor, so two holders in one process exclude each
     other too. Blocking; not re-entrant. Acquire and release may happen on different threads.
+    As a context manager it waits at most `wait` seconds, then raises `LockBusy`.
     """
 
-    __slots__ = ("_fd", "lock_path", "path")
+    __slots__ = ("_fd", "lock_path", "path", "wait")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, wait: float = HOLD_WAIT) -> None:
         self.path = path
         """The file the lock guards."""
         self.lock_path = path.with_name(path.name + ".lock")
+        self.wait = wait
+        """Seconds `with` waits for the lock before `LockBusy`."""
         self._fd: int | None = None
 
     def acquire(self, timeout: float | None = None) -> None:
@@ -156,7 +165,7 @@ class FileLock:
             os.close(fd)
 
     def __enter__(self) -> None:
-        self.acquire()
+        self.acquire(self.wait)
 
     def __exit__(
         self,
@@ -186,9 +195,10 @@ def _lock_fd_within(fd: int, lock_path: Path, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def locked(path: Path) -> FileLock:
-    """A context manager holding the advisory lock of `path` (on the sibling `<name>.lock`)."""
-    return FileLock(path)
+def locked(path: Path, *, wait: float = HOLD_WAIT) -> FileLock:
+    """A context manager holding the advisory lock of `path` (on the sibling `<name>.lock`),
+    raising `LockBusy` once another holder kept it for `wait` seconds."""
+    return FileLock(path, wait=wait)
 
 
 if sys.platform == "win32":
