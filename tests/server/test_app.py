@@ -75,6 +75,18 @@ def test_root_describes_the_gateway(gateway: str, request: pytest.FixtureRequest
     assert head.headers["content-length"] == r.headers["content-length"]
 
 
+def test_claude_codes_connection_probe_is_answered(protected: str) -> None:
+    """Claude Code sends `HEAD /api/hello` to warm its connection; a 404 would be an error line
+    in the console at every start and subagent."""
+    head = httpx.head(protected + "/api/hello", headers={"user-agent": "claude-cli/2.1.331"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["request-id"].startswith("req_")
+    got = httpx.get(protected + "/api/hello")
+    assert got.status_code == 200 and got.json() == {"ok": True}
+    assert got.headers["content-length"] == head.headers["content-length"]
+    assert httpx.post(protected + "/api/hello").status_code == 401  # only the probe is open
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_health(protected: str, method: str) -> None:
     r = httpx.request(method, protected + "/health")

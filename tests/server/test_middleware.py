@@ -94,6 +94,8 @@ def test_an_empty_bearer_counts_as_missing_byte_for_byte(protected: str) -> None
         ("GET", "/", 200),
         ("GET", "/health", 200),
         ("HEAD", "/health", 200),
+        ("HEAD", "/api/hello", 200),
+        ("GET", "/api/hello", 200),
     ],
 )
 def test_probes_and_preflight_stay_open(

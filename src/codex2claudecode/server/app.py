@@ -20,7 +20,7 @@ from codex2claudecode.frontends.dialect import Dialect, request_id_of
 from codex2claudecode.requestlog.writer import RequestLog
 from codex2claudecode.server.access import AccessPolicy
 from codex2claudecode.server.local_key import gateway_key
-from codex2claudecode.server.middleware import Gateway
+from codex2claudecode.server.middleware import HELLO_PATH, Gateway
 
 log = logging.getLogger("codex2claudecode.server")
 
@@ -54,6 +54,9 @@ def create_app(
     async def root(request: Request) -> BodyResponse:
         return BodyResponse(200, root_body)
 
+    async def hello(request: Request) -> BodyResponse:
+        return BodyResponse(200, b'{"ok":true}')
+
     async def health_route(request: Request) -> BodyResponse:
         # Always 200 while the process serves (liveness); `ready` says whether requests can work.
         state = health() if health is not None else {"ready": True}
@@ -79,6 +82,9 @@ def create_app(
     routes = [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/health", health_route, methods=["GET", "HEAD"]),
+        # Claude Code warms its connection with `HEAD /api/hello` before requests (and again
+        # for subagents); a 404 there would put an error line in the console each time.
+        Route(HELLO_PATH, hello, methods=["GET", "HEAD"]),
         *(Route(r.path, r.endpoint, methods=[r.method]) for r in dialect_routes),
         *extra_routes,
     ]

@@ -40,7 +40,9 @@ ErrorHandler = Callable[[Request, Exception], Awaitable[Any]]
 ErrorShape = Callable[[str, errors.GatewayError, str], tuple[int, list[tuple[bytes, bytes]], bytes]]
 """`(path, error, request id) -> (status, headers, body)` in the dialect of the path."""
 
-OPEN_PATHS = frozenset({"/", "/health"})
+HELLO_PATH = "/api/hello"
+"""Claude Code's connection probe: answered like `/`, without the key it may not send."""
+OPEN_PATHS = frozenset({"/", "/health", HELLO_PATH})
 CLOSE = (b"connection", b"close")
 STOPPING = errors.ShuttingDown()
 MAX_HEADERS = 128
