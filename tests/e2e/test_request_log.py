@@ -172,11 +172,12 @@ def test_an_unusable_log_warns_once_and_serves(
     assert str(env.state / "requests.db") in warnings(caplog)[0]
 
 
-def test_a_foreign_file_in_place_of_the_log_warns_once(
+def test_a_foreign_file_in_place_of_the_log_is_kept_aside_once(
     env: Env, start_gateway: GatewayFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    (env.state / "requests.db").write_bytes(b"not a database, just some bytes\n" * 200)
+    foreign = b"not a database, just some bytes\n" * 200
+    (env.state / "requests.db").write_bytes(foreign)
     one_answer(env)
     one_answer(env)
     gateway = start_gateway()
@@ -184,8 +185,11 @@ def test_a_foreign_file_in_place_of_the_log_warns_once(
     assert httpx.post(gateway + "/v1/messages", json=STREAM).status_code == 200
     while not warnings(caplog):
         time.sleep(0.01)
-    assert len(warnings(caplog)) == 1
-    assert (env.state / "requests.db").read_bytes().startswith(b"not a database")
+    assert [row.path for row in rows(env.state, 2)] == ["/v1/messages"] * 2  # both recorded
+    (warning,) = warnings(caplog)
+    (kept,) = env.state.glob("requests.db.broken-*")
+    assert kept.read_bytes() == foreign
+    assert kept.name in warning and "started a new log" in warning
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -408,8 +409,49 @@ def test_a_log_from_a_newer_version_is_left_alone(
     log.flush()
     (warning,) = warnings_from_the_log(caplog)
     assert "schema version 99" in warning and "newer codex2claudecode" in warning
+    assert "disk has space" not in warning  # no advice that does not fit the cause
     assert rows(db, "SELECT name FROM sqlite_master") == []
     os.chmod(db, 0o600)
+
+
+def test_a_file_that_is_no_database_is_kept_aside_and_a_new_log_begins(
+    db: Path, open_logs: list[RequestLog], caplog: pytest.LogCaptureFixture
+) -> None:
+    db.parent.mkdir()
+    garbage = os.urandom(4096)
+    db.write_bytes(garbage)
+    log = new_log(open_logs, db)
+    log.submit(make_record(log, id="first"))
+    log.flush()
+
+    assert ids(db) == ["first"]
+    (kept,) = db.parent.glob("requests.db.broken-*")
+    assert re.fullmatch(r"requests\.db\.broken-\d{8}-\d{6}", kept.name)  # when, in UTC
+    assert kept.read_bytes() == garbage  # the user's file is moved, never lost
+    (warning,) = warnings_from_the_log(caplog)
+    assert "not a usable SQLite database" in warning and kept.name in warning
+    assert "not recorded" not in warning  # nothing was lost
+
+
+def test_a_log_damaged_inside_is_kept_aside_at_the_next_write(
+    db: Path, open_logs: list[RequestLog], caplog: pytest.LogCaptureFixture
+) -> None:
+    log = new_log(open_logs, db, retry_interval=3600)
+    log.submit(make_record(log, id="before"))
+    log.flush()
+    log.close()
+    data = bytearray(db.read_bytes())
+    data[4096:] = os.urandom(len(data) - 4096)  # the header page holds, the tables do not
+    db.write_bytes(bytes(data))
+    log = new_log(open_logs, db, retry_interval=3600)
+    log.submit(make_record(log, id="now"))
+    log.flush()
+
+    assert ids(db) == ["now"]  # written to the new log, in the same attempt
+    (kept,) = db.parent.glob("requests.db.broken-*")
+    assert kept.read_bytes() == bytes(data)
+    (warning,) = warnings_from_the_log(caplog)
+    assert "started a new log" in warning
 
 
 # ---------------------------------------------------------------------- the upstream exchange

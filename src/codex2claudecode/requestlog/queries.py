@@ -14,7 +14,12 @@ from typing import Any
 
 import orjson
 
-from codex2claudecode.requestlog.schema import DETAIL_COLUMNS, SUMMARY_COLUMNS
+from codex2claudecode.requestlog.schema import (
+    BROKEN_SUFFIX,
+    DETAIL_COLUMNS,
+    SUMMARY_COLUMNS,
+    is_corrupt,
+)
 
 _SUMMARY = ", ".join(("seq", *SUMMARY_COLUMNS))
 
@@ -188,7 +193,9 @@ class LogReader:
                 return []
             raise LogUnreadable(f"cannot read the request log {self.path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
-            raise LogUnreadable(f"cannot read the request log {self.path}: {exc}") from exc
+            raise LogUnreadable(
+                f"cannot read the request log {self.path}: {exc}{_set_aside(exc, self.path)}"
+            ) from exc
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is None:
@@ -199,8 +206,19 @@ class LogReader:
                     self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5.0
                 )
             except sqlite3.Error as exc:
-                raise LogUnreadable(f"cannot open the request log {self.path}: {exc}") from exc
+                raise LogUnreadable(
+                    f"cannot open the request log {self.path}: {exc}{_set_aside(exc, self.path)}"
+                ) from exc
         return self._conn
+
+
+def _set_aside(exc: BaseException, path: Path) -> str:
+    if not is_corrupt(exc):
+        return ""
+    return (
+        f". The gateway keeps a damaged log as {path.name}{BROKEN_SUFFIX}<time> and starts a "
+        "new one when it next records a request"
+    )
 
 
 def _pairs(text: object) -> list[tuple[str, str]]:

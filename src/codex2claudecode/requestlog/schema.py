@@ -13,6 +13,16 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 2
 
+BROKEN_SUFFIX = ".broken-"
+"""A corrupt log is renamed `requests.db.broken-<UTC time>` (its -wal and -shm likewise)."""
+_CORRUPT = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    """Whether SQLite found the file damaged, or no database at all."""
+    return getattr(exc, "sqlite_errorname", None) in _CORRUPT
+
+
 COLUMNS = (
     "id",
     "started_at",

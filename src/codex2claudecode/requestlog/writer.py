@@ -5,11 +5,13 @@ when a batch is full), redacts and caps the records, inserts them in one transac
 prunes old rows now and then. WAL lets readers (`logs`, `/usage`, the TUI) read meanwhile, and
 `busy_timeout` lets two gateways share one file. Any failure to write (read-only directory, full
 disk, locked or foreign database) logs one warning per outage and drops records until a later
-attempt works: the log never fails or slows a request.
+attempt works: the log never fails or slows a request. A file SQLite finds corrupt or not a
+database at all is moved aside (kept, renamed) and a new log started in its place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -22,9 +24,18 @@ from pathlib import Path
 from codex2claudecode.config import Config
 from codex2claudecode.requestlog.record import DEFAULT_BODY_LIMIT, RequestRecord
 from codex2claudecode.requestlog.rows import to_row
-from codex2claudecode.requestlog.schema import CREATE, INSERT, MIGRATIONS, SCHEMA_VERSION
+from codex2claudecode.requestlog.schema import (
+    BROKEN_SUFFIX,
+    CREATE,
+    INSERT,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    is_corrupt,
+)
 
 log = logging.getLogger("codex2claudecode.requestlog")
+
+_STORAGE = frozenset({"SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_FULL", "SQLITE_IOERR"})
 
 MAX_PENDING = 50_000
 """Records waiting for the writer beyond this are dropped, oldest first (a stuck disk)."""
@@ -179,32 +190,36 @@ class RequestLog:
 
     def _write(self, batch: Sequence[RequestRecord]) -> None:
         now = self._clock()
-        conn = self._conn
-        if conn is None:
-            if not batch or time.monotonic() < self._retry_at:
-                self._dropped += len(batch)
-                return
+        if self._conn is None and (not batch or time.monotonic() < self._retry_at):
+            self._dropped += len(batch)
+            return
+        rows: list[tuple[object, ...]] | None = None
+        for attempt in (1, 2):
             try:
-                conn = self._conn = self._open()
+                if self._conn is None:
+                    self._conn = self._open()
+                conn = self._conn
+                if rows is None:  # once the file opened: no work for a log that cannot
+                    pause = _Pacer()
+                    rows = []
+                    for record in batch:
+                        rows.append(to_row(record, self._body_limit, pause))
+                        pause()
+                if rows:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.executemany(INSERT, rows)
+                    conn.execute("COMMIT")
+                if now >= self._next_prune:
+                    self._prune(conn, now)
+                    self._next_prune = now + self._prune_interval
             except (sqlite3.Error, OSError, _Unusable) as exc:
+                if attempt == 1 and is_corrupt(exc):
+                    self._disconnect()
+                    if self._set_aside(exc):
+                        continue
                 self._fail(exc, len(batch))
                 return
-        pause = _Pacer()
-        rows = []
-        for record in batch:
-            rows.append(to_row(record, self._body_limit, pause))
-            pause()
-        try:
-            if rows:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(INSERT, rows)
-                conn.execute("COMMIT")
-            if now >= self._next_prune:
-                self._prune(conn, now)
-                self._next_prune = now + self._prune_interval
-        except (sqlite3.Error, OSError) as exc:
-            self._fail(exc, len(batch))
-            return
+            break
         if self._failing:
             self._failing = False
             log.info(
@@ -255,21 +270,65 @@ class RequestLog:
         )
         conn.execute("COMMIT")
 
-    def _fail(self, exc: BaseException, lost: int) -> None:
+    def _set_aside(self, exc: BaseException) -> bool:
+        """Rename the corrupt log (and its -wal, -shm) out of the way; False if that failed."""
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self._clock()))
+        broken = self.path.with_name(self.path.name + BROKEN_SUFFIX + stamp)
+        try:
+            os.replace(self.path, broken)
+        except OSError as error:
+            log.warning(
+                "request log: %s is not a usable SQLite database (%s) and could not be moved "
+                "aside (%s); requests are served but not recorded. Move it away yourself.",
+                self.path,
+                exc,
+                error.strerror or error,
+            )
+            self._failing = True
+            return False
+        for journal in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.replace(f"{self.path}{journal}", f"{broken}{journal}")
+        log.warning(
+            "request log: %s was not a usable SQLite database (%s); kept it as %s and started "
+            "a new log.",
+            self.path,
+            exc,
+            broken.name,
+        )
+        return True
+
+    def _disconnect(self) -> None:
         if self._conn is not None:
-            self._conn.close()
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
             self._conn = None
+
+    def _fail(self, exc: BaseException, lost: int) -> None:
+        self._disconnect()
         self._dropped += lost
         self._retry_at = time.monotonic() + self._retry_interval
         if not self._failing:
             self._failing = True
             log.warning(
                 "request log: cannot write to %s (%s); requests are served but not recorded. "
-                "Check that the directory is writable and the disk has space; retrying every %gs.",
+                "%sRetrying every %gs.",
                 self.path,
                 exc,
+                _advice(exc),
                 self._retry_interval,
             )
+
+
+def _advice(exc: BaseException) -> str:
+    """What to check, for the causes a user can fix; "" when the message says it already."""
+    if isinstance(exc, _Unusable):
+        return ""
+    if isinstance(exc, OSError) or getattr(exc, "sqlite_errorname", None) in _STORAGE:
+        return "Check that the directory is writable and the disk has space. "
+    if "locked" in str(exc) or "busy" in str(exc):
+        return "Another program holds the file locked. "
+    return ""
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
