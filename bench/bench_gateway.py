@@ -6,7 +6,8 @@ processes on loopback: one as shipped (console line and request log on), one wit
   * time from exec to the first answer of `GET /`;
   * added latency of small non-streaming 'hello' requests (p50/p99 of N sequential requests,
     direct, both gateways and a bare relay (`bare_relay.py`: the forwarding alone, the floor)
-    interleaved), and the log's share of it;
+    interleaved), and the log's share of it; then the p50s again in blocks of 100 back-to-back
+    requests per path (`*_blocks`), where a gateway's work after each answer shows;
   * one bulk stream of 2,000 deltas, total time through the gateway over direct;
   * text deltas per second with 32 concurrent streams (ratio to direct);
   * the gateway's RSS idle (before any count_tokens), at its peak under load, right after the
@@ -95,7 +96,14 @@ async def _one(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[f
     return time.perf_counter() - start, events, size
 
 
-async def small_latency(urls: dict[str, str], n: int) -> dict[str, float]:
+async def small_latency(urls: dict[str, str], n: int, block: int = 1) -> dict[str, float]:
+    """p50/p99 added by each path over direct, `n` requests each.
+
+    `block` 1 interleaves the paths request by request, so drift hits every path alike; but a
+    gateway's work after its answer (log line, request record) then overlaps the other paths'
+    requests, direct included. Blocks of `block` back-to-back requests per path show that work
+    where a client sending one request after another meets it.
+    """
     bodies = {
         name: _codex_body("hello") if name == "direct" else _anthropic_body("hello", False)
         for name in urls
@@ -106,11 +114,12 @@ async def small_latency(urls: dict[str, str], n: int) -> dict[str, float]:
         for _ in range(30):  # warm up every path
             for name, url in urls.items():
                 await _one(session, url, bodies[name])
-        for _ in range(n):  # interleaved so drift hits every path alike
+        for _ in range(n // block):
             for name, url in urls.items():
-                times[name].append((await _one(session, url, bodies[name]))[0])
+                for _ in range(block):
+                    times[name].append((await _one(session, url, bodies[name]))[0])
     p50 = {name: statistics.median(t) * 1000 for name, t in times.items()}
-    p99 = {name: sorted(t)[int(n * 0.99) - 1] * 1000 for name, t in times.items()}
+    p99 = {name: sorted(t)[int(len(t) * 0.99) - 1] * 1000 for name, t in times.items()}
     out = {"direct_answer_bytes": float(size), "direct_p50_ms": p50["direct"]}
     for name in urls:
         if name != "direct":
@@ -219,6 +228,8 @@ def main() -> None:
             "relay": f"http://127.0.0.1:{relay_port}/v1/messages",
         }
         results.update(asyncio.run(small_latency(urls, args.small)))
+        blocked = asyncio.run(small_latency(urls, args.small, block=100))
+        results.update({f"{k}_blocks": v for k, v in blocked.items() if k.startswith("added_p50")})
         results["log_cost_ms"] = results["added_p50_ms_log_on"] - results["added_p50_ms_log_off"]
         results["rss_idle_mib"] = rss_mib(gw.pid, "VmRSS")  # served requests, counted nothing
         results["bulk_ratio"] = asyncio.run(
