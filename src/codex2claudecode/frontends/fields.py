@@ -20,6 +20,11 @@ class FieldError(Exception):
         self._keys_innermost_first.append(key)
 
     @property
+    def keys(self) -> tuple[str | int, ...]:
+        """The path's keys, outermost first."""
+        return tuple(reversed(self._keys_innermost_first))
+
+    @property
     def path(self) -> str:
         return ".".join(str(key) for key in reversed(self._keys_innermost_first))
 

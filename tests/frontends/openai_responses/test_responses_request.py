@@ -21,6 +21,11 @@ def parse(**fields: object) -> ir.Request:
     return parse_responses(orjson.dumps(body))
 
 
+NESTED: list[object] = []
+for _ in range(70):
+    NESTED = [NESTED]
+
+
 def error_of(**fields: object) -> errors.InvalidRequest:
     with pytest.raises(errors.InvalidRequest) as caught:
         parse(**fields)
@@ -310,7 +315,15 @@ def test_session_header_is_the_fallback_key() -> None:
             "reasoning.effort",
             "Supported values are: 'none', 'minimal', 'low', 'medium', 'high', and 'xhigh'.",
         ),
-        ({"max_output_tokens": 0}, "max_output_tokens", "expected a value >= 1"),
+        ({"max_output_tokens": 0}, "max_output_tokens", "expected a value >= 1."),
+        ({"max_output_tokens": 2**63}, "max_output_tokens", "expected a value <= "),
+        ({"metadata": {"a": 1}}, "metadata", "expected a string, but got an integer"),
+        ({"prompt_cache_key": "s" * 129}, "prompt_cache_key", "at most 128 characters"),
+        (
+            {"text": {"format": {"type": "json_schema", "name": "o", "schema": {"m": NESTED}}}},
+            "text.format.schema.m" + "[0]" * 63,
+            "JSON nested more than 64 levels deep",
+        ),
         (
             {"text": {"format": {"type": "json_schema", "schema": {}}}},
             "text.format.name",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from codex2claudecode import ir
-from codex2claudecode.frontends.openai._fields import FieldError
+from codex2claudecode.frontends.openai._fields import FieldError, checked_json
 
 JSON_OBJECT_SCHEMA: dict[str, object] = {"type": "object"}
 """`json_object` mode as a schema: any JSON object (ir has no schema-less JSON mode)."""
@@ -107,5 +107,7 @@ def function_tool(
 ) -> ir.Tool:
     if not name:
         raise FieldError("Invalid '{path}': empty string. Expected a tool name.", "name")
+    if parameters is not None:
+        checked_json(parameters, "parameters")
     schema: dict[str, object] = parameters or {"type": "object", "properties": {}}
     return ir.Tool(name, description, schema, strict=bool(strict))

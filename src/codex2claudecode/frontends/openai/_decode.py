@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 
@@ -14,6 +14,9 @@ from codex2claudecode import errors
 from codex2claudecode.frontends.openai._fields import FieldError, invalid_value
 
 T = TypeVar("T")
+
+TokenCount = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+"""A token limit: positive, and within the 64 bits every encoder downstream can write."""
 
 _MESSAGE = re.compile(r"(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
 _PATH_KEY = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
@@ -65,8 +68,9 @@ def field_error(text: str, choices: Mapping[str, tuple[str, ...]]) -> FieldError
     """One msgspec validation message as a `FieldError` worded like OpenAI's API."""
     match = _MESSAGE.fullmatch(text)
     problem, path = (match["problem"], match["path"] or "") if match else (text, "")
+    # A dict value's path ends in `[...]` (msgspec does not name the key): stop at the dict.
     keys: list[str | int] = [
-        name if name else int(index) for name, index in _PATH_KEY.findall(path)
+        name if name else int(index) for name, index in _PATH_KEY.findall(path.replace("[...]", ""))
     ]
     if missing := _MISSING_FIELD.fullmatch(problem):
         return FieldError("Missing required parameter: '{path}'.", *keys, missing["key"])
@@ -83,8 +87,9 @@ def field_error(text: str, choices: Mapping[str, tuple[str, ...]]) -> FieldError
 
 
 def _expected(kind: str, rest: str, got: str | None) -> str:
-    if rest.startswith(" >= "):
-        return f"Invalid '{{path}}': expected a value >= {rest[4:]}, but got {got} instead."
+    for bound in (" >= ", " <= "):
+        if rest.startswith(bound):
+            return f"Invalid '{{path}}': expected a value{bound}{rest[4:]}."
     if rest.startswith(" of length >= "):
         return f"Invalid '{{path}}': string too short. Expected a minimum length of {rest[14:]}."
     expected = " or ".join(_NAMES.get(name, name) for name in kind.split(" | "))

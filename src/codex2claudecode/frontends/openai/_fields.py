@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from codex2claudecode.frontends import fields
 from codex2claudecode.frontends.fields import BracketFieldError as FieldError
 from codex2claudecode.frontends.fields import at
+from codex2claudecode.frontends.json_value import check_json_value
 
-__all__ = ["FieldError", "at", "invalid_value", "missing", "unsupported"]
+__all__ = ["FieldError", "at", "checked_json", "invalid_value", "missing", "unsupported"]
+
+MAX_SESSION_KEY = 128
+"""The longest conversation id we pass on (it travels upstream in a header)."""
 
 
 def missing(*keys: str | int) -> FieldError:
@@ -26,3 +31,30 @@ def invalid_value(value: object, choices: Iterable[str], *keys: str | int) -> Fi
 def unsupported(what: str, *keys: str | int) -> FieldError:
     """A valid OpenAI parameter this gateway cannot honour; `what` says why and what to do."""
     return FieldError(f"Unsupported parameter: '{{path}}': {what}", *keys)
+
+
+def checked_json(value: dict[str, object], *keys: str | int) -> dict[str, object]:
+    """A free-form JSON object (tool schema, call arguments) every encoder downstream can write.
+
+    Raises:
+        FieldError: an integer beyond 64 bits or nesting past the cap, at its path under `keys`.
+    """
+    try:
+        check_json_value(value)
+    except fields.FieldError as exc:
+        problem = exc.problem  # "Integer outside ..." reads "integer outside ..." mid-sentence
+        if problem[1:2].islower():
+            problem = problem[0].lower() + problem[1:]
+        raise FieldError(f"Invalid '{{path}}': {problem}.", *keys, *exc.keys) from exc
+    return value
+
+
+def session_key(value: str, *keys: str) -> str:
+    """A client's conversation id, which goes upstream in a header: printable and short."""
+    if len(value) > MAX_SESSION_KEY or not (value.isascii() and value.isprintable()):
+        raise FieldError(
+            f"Invalid '{{path}}': the conversation id must be printable ASCII of at most "
+            f"{MAX_SESSION_KEY} characters.",
+            *keys,
+        )
+    return value

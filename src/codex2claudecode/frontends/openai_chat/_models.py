@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 
 from codex2claudecode import ir
+from codex2claudecode.frontends.openai._decode import TokenCount
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 ChoiceMode = Literal["none", "auto", "required"]
@@ -102,8 +103,8 @@ class Request(msgspec.Struct):
     verbosity: Verbosity | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
-    max_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
     stop: str | list[str] | None = None
     n: int | None = None
     prompt_cache_key: str | None = None

@@ -17,8 +17,10 @@ from codex2claudecode.frontends.openai._decode import decode
 from codex2claudecode.frontends.openai._fields import (
     FieldError,
     at,
+    checked_json,
     invalid_value,
     missing,
+    session_key,
     unsupported,
 )
 from codex2claudecode.frontends.openai_chat import _models as wire
@@ -79,7 +81,9 @@ def _request(body: wire.Request) -> ir.Request:
         max_tokens=body.max_completion_tokens or body.max_tokens,
         stop_sequences=stop,
         stream=bool(body.stream),
-        session_key=body.prompt_cache_key or None,
+        session_key=session_key(body.prompt_cache_key, "prompt_cache_key")
+        if body.prompt_cache_key
+        else None,
         metadata=body.metadata or {},
         verbosity=body.verbosity,
         stream_usage=bool(body.stream and options.include_usage),
@@ -174,7 +178,7 @@ def _tool_call(call: wire.ToolCall, index: int) -> ir.ToolCallPart:
     if arguments is None or isinstance(arguments, str):
         text = arguments or "{}"
     else:
-        text = orjson.dumps(arguments).decode()
+        text = orjson.dumps(checked_json(arguments, index, "function", "arguments")).decode()
     if call.type != "function":
         raise invalid_value(call.type, ("function",), index, "type")
     return ir.ToolCallPart(call.id, call.function.name, text)
@@ -234,7 +238,9 @@ def _output_format(response_format: wire.ResponseFormat | None) -> ir.OutputForm
             if spec is None:
                 raise missing("json_schema")
             schema: dict[str, object] = (
-                spec.schema if spec.schema is not None else _convert.JSON_OBJECT_SCHEMA
+                _convert.JSON_OBJECT_SCHEMA
+                if spec.schema is None
+                else checked_json(spec.schema, "json_schema", "schema")
             )
             return ir.OutputFormat(schema, spec.name, strict=bool(spec.strict))
 

@@ -13,7 +13,13 @@ import orjson
 
 from codex2claudecode import ir
 from codex2claudecode.frontends.openai import _convert
-from codex2claudecode.frontends.openai._fields import FieldError, at, invalid_value, missing
+from codex2claudecode.frontends.openai._fields import (
+    FieldError,
+    at,
+    checked_json,
+    invalid_value,
+    missing,
+)
 from codex2claudecode.frontends.openai_responses import _models as wire
 
 _CONTENT_TYPES = ("input_text", "output_text", "refusal", "input_image", "input_file")
@@ -154,8 +160,11 @@ def _function_call(item: wire.Item) -> ir.ToolCallPart:
     arguments = item.arguments
     if arguments is None:
         raise missing("arguments")
-    text = arguments if isinstance(arguments, str) else orjson.dumps(arguments).decode()
-    return ir.ToolCallPart(call_id, name, text)
+    if isinstance(arguments, str):
+        return ir.ToolCallPart(call_id, name, arguments)
+    return ir.ToolCallPart(
+        call_id, name, orjson.dumps(checked_json(arguments, "arguments")).decode()
+    )
 
 
 def _function_call_output(item: wire.Item) -> list[ir.Part]:

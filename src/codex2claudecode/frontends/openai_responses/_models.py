@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 
 from codex2claudecode import ir
+from codex2claudecode.frontends.openai._decode import TokenCount
 
 Role = Literal["user", "assistant", "system", "developer"]
 Summary = Literal["auto", "concise", "detailed"]
@@ -108,7 +109,7 @@ class Request(msgspec.Struct):
     parallel_tool_calls: bool | None = None
     reasoning: Reasoning | None = None
     text: Text | None = None
-    max_output_tokens: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_output_tokens: TokenCount | None = None
     stream: bool | None = None
     prompt_cache_key: str | None = None
     metadata: dict[str, str] | None = None

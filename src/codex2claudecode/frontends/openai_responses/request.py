@@ -13,11 +13,20 @@ from collections.abc import Iterator
 from codex2claudecode import errors, ir
 from codex2claudecode.frontends.openai import _convert
 from codex2claudecode.frontends.openai._decode import decode
-from codex2claudecode.frontends.openai._fields import FieldError, at, missing, unsupported
+from codex2claudecode.frontends.openai._fields import (
+    FieldError,
+    at,
+    checked_json,
+    missing,
+    session_key,
+    unsupported,
+)
 from codex2claudecode.frontends.openai_responses import _models as wire
 from codex2claudecode.frontends.openai_responses._input import to_messages
 
 _NAMESPACE = "namespace"
+SESSION_HEADER = "session_id"
+"""The Codex CLI names its conversation in this header (also sent as `session-id`)."""
 
 
 def parse_responses(body: bytes, *, session_header: str | None = None) -> ir.Request:
@@ -54,7 +63,7 @@ def _request(body: wire.Request, session_header: str | None) -> ir.Request:
     text = body.text or wire.Text()
     with at("text"):
         output_format = _output_format(text.format)
-    session = body.prompt_cache_key or (session_header or "").strip() or None
+    session = _session(body.prompt_cache_key, session_header)
     return ir.Request(
         model=body.model,
         messages=conversation,
@@ -73,6 +82,13 @@ def _request(body: wire.Request, session_header: str | None) -> ir.Request:
         on_overflow="trim",
         web_tools=web_tools,
     )
+
+
+def _session(prompt_cache_key: str | None, session_header: str | None) -> str | None:
+    if prompt_cache_key:
+        return session_key(prompt_cache_key, "prompt_cache_key")
+    header = (session_header or "").strip()
+    return session_key(header, SESSION_HEADER) if header else None
 
 
 def _refuse_unsupported(body: wire.Request) -> None:
@@ -177,4 +193,5 @@ def _output_format(text_format: wire.TextFormat | None) -> ir.OutputFormat | Non
                 if not text_format.name:
                     raise missing("name")
             strict = text_format.strict is not False
-            return ir.OutputFormat(text_format.schema, text_format.name, strict)
+            schema = checked_json(text_format.schema, "format", "schema")
+            return ir.OutputFormat(schema, text_format.name, strict)

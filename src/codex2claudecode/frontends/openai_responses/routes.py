@@ -13,13 +13,11 @@ from codex2claudecode.asgi import BodyResponse, EventStreamResponse, Headers
 from codex2claudecode.frontends import pipeline
 from codex2claudecode.frontends.dialect import Dialect, Route, record_of, request_id_of
 from codex2claudecode.frontends.openai.errors import render_error
-from codex2claudecode.frontends.openai_responses.request import parse_responses
+from codex2claudecode.frontends.openai_responses.request import SESSION_HEADER, parse_responses
 from codex2claudecode.frontends.openai_responses.response import render_response
 from codex2claudecode.frontends.openai_responses.stream import ResponsesStreamRenderer
 from codex2claudecode.requestlog.record import RequestRecord
 
-SESSION_HEADER = "session_id"
-"""The Codex CLI names its conversation in this header (also sent as `session-id`)."""
 OPENAI_PATHS = ("/v1/responses", "/v1/chat/", "/v1/completions", "/v1/embeddings", "/v1/models")
 """Paths an OpenAI client calls: errors there take OpenAI's shape, even for routes we lack."""
 
