@@ -93,12 +93,20 @@ class RateLimited(GatewayError):
     status: ClassVar[int] = 429
 
     def __init__(
-        self, message: str, *, retry_after: int | None = None, resets_at: float | None = None
+        self,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        resets_at: float | None = None,
+        usage_limit: bool = True,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.resets_at = resets_at
         """When the limit lifts, in epoch seconds, if known."""
+        self.usage_limit = usage_limit
+        """The account's usage quota is spent (False: too many requests for a moment, which the
+        message, the upstream's own, says)."""
 
 
 class NoAccount(GatewayError):

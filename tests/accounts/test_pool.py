@@ -304,3 +304,20 @@ def test_messages_name_the_provider_of_the_pool(caplog: pytest.LogCaptureFixture
     assert "Kiro account a reached its usage limit; it rests for 1m 00s" in caplog.text
     assert "Kiro account a is available again" in caplog.text
     assert "Codex" not in caplog.text
+
+
+def test_a_request_rate_refusal_is_not_called_a_usage_limit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    pool: AccountPool[str] = AccountPool(clock=clock, provider="Codex")
+    pool.update([(key, f"handle-{key}") for key in ("a", "b")], active=None)
+    last = RateLimited("slow down", retry_after=20, usage_limit=False)
+    with caplog.at_level("INFO", logger="codex2claudecode"):
+        for key in ("a", "b"):
+            pool.refused(member(pool, key), retry_after=20, usage_limit=False)
+        caught = pool.exhausted(last)
+    assert caught is last  # the upstream's own words, not "all accounts reached their limits"
+    assert "Codex account a: the upstream asks for fewer requests (HTTP 429)" in caplog.text
+    assert "usage limit" not in caplog.text
+    assert keys(pool.choose(None)) == ["a"]  # both resting: the soonest still asks upstream

@@ -574,6 +574,29 @@ def test_usage_limit_soon_is_left_to_the_client_to_retry(
     assert "e2e@example.com" in caught.value.body["error"]["message"]  # type: ignore[index]
 
 
+@pytest.mark.parametrize("wait", [20, 3 * 3600])
+def test_a_plain_429_keeps_the_upstreams_words_not_a_usage_limit(
+    env: Env, client: anthropic.Anthropic, wait: int
+) -> None:
+    """A 429 that is no usage limit (too many requests) is passed on as such: neither the
+    account's "usage limit · resets" wording nor the headers that stop a subscriber's client."""
+    slow_down = {"error": {"message": "Too many requests, slow down", "type": "rate_limited"}}
+    env.fake.script(Reply(status=429, body=slow_down, headers={"retry-after": str(wait)}))
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        client.messages.create(
+            model="gpt-5.4", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+        )
+    headers = caught.value.response.headers
+    assert headers["retry-after"] == str(wait)
+    assert "x-should-retry" not in headers
+    assert "anthropic-ratelimit-unified-status" not in headers
+    error = caught.value.body["error"]  # type: ignore[index]
+    assert error["type"] == "rate_limit_error"
+    assert error["message"] == (
+        "The ChatGPT backend is rate-limiting requests (HTTP 429): Too many requests, slow down"
+    )
+
+
 def test_context_overflow_becomes_prompt_too_long(env: Env, client: anthropic.Anthropic) -> None:
     env.fake.script(
         Reply(

@@ -155,8 +155,14 @@ class AccountPool(Generic[T]):
 
     # ------------------------------------------------------------------ learning
 
-    def refused(self, member: Member[T], *, retry_after: float | None) -> None:
-        """The upstream refused `member` for its limit; it rests `retry_after` seconds."""
+    def refused(
+        self, member: Member[T], *, retry_after: float | None, usage_limit: bool = True
+    ) -> None:
+        """The upstream refused `member` for its limit; it rests `retry_after` seconds.
+
+        Args:
+            usage_limit: its quota is spent (False: the upstream only asked for fewer requests).
+        """
         now = self._clock()
         rest = DEFAULT_COOLDOWN if retry_after is None else max(retry_after, 1.0)
         # The refusal's own headers usually said so a moment ago (`observe` logged it then):
@@ -167,6 +173,14 @@ class AccountPool(Generic[T]):
         member.reset_known = retry_after is not None
         if said:
             pass
+        elif not usage_limit:
+            log.warning(
+                "%s account %s: the upstream asks for fewer requests (HTTP 429); other accounts "
+                "go first for %s",
+                self._provider,
+                member.key,
+                wait_text(rest),
+            )
         elif retry_after is None:
             log.warning(
                 "%s account %s reached its usage limit (no reset time given); other "
@@ -205,7 +219,7 @@ class AccountPool(Generic[T]):
     def exhausted(self, last: RateLimited) -> RateLimited:
         """The error for a request every tried account refused; `last` is the final refusal."""
         now = self._clock()
-        if self.strategy == "manual" or len(self._members) < 2:
+        if self.strategy == "manual" or len(self._members) < 2 or not last.usage_limit:
             return last
         if any(not m.cooling(now) for m in self._members):
             return last

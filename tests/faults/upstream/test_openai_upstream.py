@@ -149,7 +149,10 @@ def test_a_429s_retry_after_is_kept_and_none_is_invented(
     with pytest.raises(openai.RateLimitError) as caught:
         create(sdk, route)
     assert caught.value.response.headers["retry-after"] == "7"
-    assert error_of(caught)["message"].endswith("Please try again in 7s.")
+    message = error_of(caught)["message"]
+    assert message.endswith("Please try again in 7s.")
+    # The upstream's own words: a request rate, not the account's usage limit.
+    assert "Rate limit reached" in message and "usage limit" not in message
     with pytest.raises(openai.RateLimitError) as caught:
         create(sdk, route)
     assert "retry-after" not in caught.value.response.headers

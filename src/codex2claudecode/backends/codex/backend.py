@@ -177,8 +177,8 @@ class CodexBackend:
         With a single account it is named by its e-mail (not its key, an opaque id) and the
         reset is given in local time (issue 11.2).
         """
-        if exc.retry_after is None:
-            return exc
+        if exc.retry_after is None or not exc.usage_limit:
+            return exc  # no reset to tell, or no quota spent: the upstream's words stand
         now = self._clock()
         resets_at = float(round(now + exc.retry_after))
         members = self._accounts.pool.members

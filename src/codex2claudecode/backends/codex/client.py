@@ -209,6 +209,10 @@ def exchange(response: aiohttp.ClientResponse, body: bytes, limit: int) -> ir.Up
     )
 
 
+USAGE_LIMIT_CODES = frozenset({"usage_limit_reached", "usage_not_included"})
+"""Codex's error types for an account whose plan quota is spent (or has none)."""
+
+
 def upstream_error(
     status: int, headers: aiohttp.typedefs.LooseHeaders | None, body: bytes
 ) -> errors.GatewayError:
@@ -216,9 +220,18 @@ def upstream_error(
     detail, code, payload = _describe(body)
     hdrs = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
     if status == 429:
+        if code in USAGE_LIMIT_CODES:
+            return errors.RateLimited(
+                detail or "The ChatGPT usage limit has been reached",
+                retry_after=_retry_after(payload, hdrs),
+            )
+        # Not the account's quota: the backend asks for fewer requests for a moment.
         return errors.RateLimited(
-            detail or "The ChatGPT usage limit has been reached",
-            retry_after=_retry_after(payload, hdrs),
+            f"The ChatGPT backend is rate-limiting requests (HTTP 429): {detail}"
+            if detail
+            else "The ChatGPT backend is rate-limiting requests (HTTP 429)",
+            retry_after=_retry_after({}, hdrs),
+            usage_limit=False,
         )
     if status in (400, 413) and (code == "context_length_exceeded" or is_context_overflow(detail)):
         return context_too_long(detail)

@@ -448,6 +448,7 @@ def upstream_error(error: Mapping[str, Any]) -> errors.GatewayError:
         return errors.RateLimited(
             message or "The ChatGPT usage limit has been reached",
             retry_after=max(0, int(resets)) if isinstance(resets, int | float) else None,
+            usage_limit=code != "rate_limit_exceeded",
         )
     if code in _OVERLOAD_CODES:
         return errors.UpstreamUnavailable(message or "The ChatGPT backend is overloaded")

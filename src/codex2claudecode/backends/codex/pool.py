@@ -90,7 +90,7 @@ class CodexPool:
         self.pool.served(member, session)
 
     def refused(self, member: CodexMember, error: errors.RateLimited) -> None:
-        self.pool.refused(member, retry_after=error.retry_after)
+        self.pool.refused(member, retry_after=error.retry_after, usage_limit=error.usage_limit)
 
     def exhausted(self, last: errors.RateLimited) -> errors.RateLimited:
         return self.pool.exhausted(last)

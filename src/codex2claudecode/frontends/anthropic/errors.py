@@ -104,7 +104,7 @@ def render_error(
     headers = [(b"content-type", b"application/json"), (b"request-id", request_id.encode())]
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         headers.append((b"retry-after", str(max(exc.retry_after, 0)).encode()))
-        if exc.retry_after > RETRY_WITHIN:
+        if exc.retry_after > RETRY_WITHIN and exc.usage_limit:
             headers += _limit_reached(exc)
     if isinstance(exc, UpstreamUnavailable) and exc.retry_after is not None:
         # The upstream's own wait, passed on: the SDKs and Claude Code retry after it.
