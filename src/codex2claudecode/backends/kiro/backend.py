@@ -355,10 +355,6 @@ async def _read(content: object) -> bytes:
     assert isinstance(content, aiohttp.StreamReader)
     try:
         return await content.readany()
-    except TimeoutError as exc:
-        raise errors.UpstreamFailed(
-            "Kiro sent nothing for too long; the stream was aborted"
-        ) from exc
     except aiohttp.ClientError as exc:
         raise errors.UpstreamFailed(
             f"the connection to Kiro broke mid-stream ({exc.__class__.__name__})"

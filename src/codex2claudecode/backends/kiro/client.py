@@ -82,8 +82,9 @@ class KiroClient:
         self._first_token_timeout = first_token_timeout
         self._first_token_retries = first_token_retries
         self._fingerprint = machine_fingerprint()
-        idle = config.stream_idle_timeout or None
-        self._stream_timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=idle)
+        # No read timeout: `deadline.within_limits` times the answer, counting only real
+        # events (a socket timeout would also fire before the headers, and race it mid-stream).
+        self._stream_timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
         self._preferred: Endpoint | None = None
 
     # ------------------------------------------------------------------ generation

@@ -1,0 +1,392 @@
+"""A hostile Kiro upstream, scripted (issue 10, its Codex suite's sibling): each fault asserts
+exactly what an Anthropic client sees on /v1/messages, that the upstream request was closed,
+that nothing crashed, and that the Kiro login on disk is intact."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from codex2claudecode.cli import build_gateway
+from codex2claudecode.config import Config
+from tests.e2e.conftest import KiroEnv
+from tests.fakes.kiro import KiroReply
+from tests.fakes.kiro_stream import (
+    assistant_text,
+    context_usage,
+    event,
+    flip_byte,
+    message_metadata,
+    metadata,
+    prelude,
+    text_answer,
+    tool_use,
+    usage,
+)
+from tests.fakes.server import run_app
+
+BODY: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+FAST = {
+    "STREAM_FIRST_EVENT_TIMEOUT_MS": "1000",
+    "STREAM_IDLE_TIMEOUT_MS": "400",
+    "CODEX2CLAUDECODE_PING_INTERVAL": "0.05",
+}
+HELLO = message_metadata() + assistant_text("Hello")
+"""The start of an answer: one text delta."""
+REST = assistant_text(" there") + metadata("END_TURN", usage(12, 2))
+
+WRITE = {
+    "name": "Write",
+    "description": "Write a file",
+    "input_schema": {
+        "type": "object",
+        "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+        "required": ["path", "content"],
+    },
+}
+
+Start = Callable[..., str]
+
+
+# ---------------------------------------------------------------------- the harness
+
+
+class Watch(logging.Handler):
+    """What the gateway logged, and what the test expects to find wrong afterwards."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.expected: list[str] = []
+        """Parts of error messages the scenario is meant to log (a loud warning)."""
+        self.rotated = False
+        """The scenario refreshes the login: the files change, but must hold a live token."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def text(self) -> str:
+        return "\n".join(r.getMessage() for r in self.records)
+
+
+@pytest.fixture
+def start(kiro_env: KiroEnv) -> Iterator[Start]:
+    """Start a gateway on Kiro with extra settings; returns its base URL."""
+    stack: list[Any] = []
+
+    def start(**extra: str) -> str:
+        cm = run_app(build_gateway(Config.load(kiro_env.env(**{**FAST, **extra}))).app)
+        stack.append(cm)
+        return str(cm.__enter__())
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def watch(kiro_env: KiroEnv) -> Iterator[Watch]:
+    """After every fault: no upstream request left running, no traceback or unexpected error
+    logged, and the Kiro login on disk as it was (or, refreshed, still live)."""
+    files = [kiro_env.ide, kiro_env.root / "state" / "kiro-state.json"]
+    before = {path: path.read_bytes() if path.exists() else None for path in files}
+    handler = Watch()
+    loggers = [logging.getLogger(name) for name in ("codex2claudecode", "uvicorn", "asyncio")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler
+        wait_until(lambda: kiro_env.kiro.active == 0)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    bad = [r.getMessage() for r in handler.records if _unexpected(r, handler.expected)]
+    assert not bad, bad
+    if handler.rotated:
+        saved = json.loads(kiro_env.ide.read_text())
+        assert kiro_env.oauth.is_live(saved["refreshToken"])
+    else:
+        assert {path: path.read_bytes() if path.exists() else None for path in files} == before
+
+
+def _unexpected(record: logging.LogRecord, expected: list[str]) -> bool:
+    if _fake_cut(record):
+        return False
+    if record.exc_info:
+        return True
+    message = record.getMessage()
+    return record.levelno >= logging.ERROR and not any(part in message for part in expected)
+
+
+def _fake_cut(record: logging.LogRecord) -> bool:
+    # The fake drops a connection by raising in its handler; its server logs that.
+    error = record.exc_info[1] if record.exc_info else None
+    return isinstance(error, ConnectionAbortedError) and "fake kiro" in str(error)
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Poll until `condition` holds; one that never holds fails by the per-test timeout."""
+    while not condition():
+        time.sleep(0.01)
+
+
+def post(url: str, *, stream: bool, body: dict[str, Any] | None = None) -> httpx.Response:
+    with httpx.Client(timeout=60) as client:
+        return client.post(url + "/v1/messages", json={**(body or BODY), "stream": stream})
+
+
+def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """(event name, data) per SSE block; a comment-only block is ("", {})."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        out.append((fields.get("event", ""), json.loads(fields.get("data", "{}"))))
+    return out
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    assert body["type"] == "error"
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+def last_event(response: httpx.Response) -> tuple[str, dict[str, Any]]:
+    assert response.status_code == 200
+    return sse_events(response.text)[-1]
+
+
+# ---------------------------------------------------------------------- stalls
+
+
+def test_a_stall_before_the_headers_is_a_first_event_timeout(
+    kiro_env: KiroEnv, start: Start
+) -> None:
+    kiro_env.kiro.script(KiroReply(before_headers=3600))
+    response = post(start(), stream=True)
+
+    assert response.status_code == 529
+    assert error_of(response) == {
+        "type": "overloaded_error",
+        "message": "Kiro sent no event within 1 s (STREAM_FIRST_EVENT_TIMEOUT_MS); try again",
+    }
+    assert len(kiro_env.kiro.generations()) == 1
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+def test_no_first_frame_is_asked_again_then_given_up(kiro_env: KiroEnv, start: Start) -> None:
+    kiro_env.kiro.script(
+        KiroReply(first_byte_delay=3600), KiroReply(first_byte_delay=3600)
+    )  # KIRO_FIRST_TOKEN_MAX_RETRIES=1: two attempts
+    url = start(KIRO_FIRST_TOKEN_TIMEOUT_MS="300", STREAM_FIRST_EVENT_TIMEOUT_MS="5000")
+    response = post(url, stream=True)
+
+    assert response.status_code == 529
+    assert error_of(response) == {
+        "type": "overloaded_error",
+        "message": "Kiro did not start answering within 0.3 s (2 attempts); retry shortly.",
+    }
+    assert len(kiro_env.kiro.generations()) == 2
+    wait_until(lambda: kiro_env.kiro.cancelled == 2)
+
+
+def test_a_first_frame_late_once_is_answered_by_the_second_attempt(
+    kiro_env: KiroEnv, start: Start
+) -> None:
+    kiro_env.kiro.script(KiroReply(first_byte_delay=3600), KiroReply([text_answer("Hi again")]))
+    url = start(KIRO_FIRST_TOKEN_TIMEOUT_MS="300", STREAM_FIRST_EVENT_TIMEOUT_MS="5000")
+    response = post(url, stream=False)
+
+    assert response.status_code == 200
+    assert response.json()["content"] == [{"type": "text", "text": "Hi again"}]
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+def test_a_stall_mid_stream_ends_in_an_error_event_with_pings_meanwhile(
+    kiro_env: KiroEnv, start: Start
+) -> None:
+    kiro_env.kiro.script(KiroReply([HELLO, REST], stall_after=1))
+    response = post(start(), stream=True)
+
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "message_start"
+    assert "ping" in names[names.index("content_block_delta") :]
+    assert events[-1] == (
+        "error",
+        {
+            "type": "error",
+            "error": {
+                "type": "api_error",
+                "message": "Kiro sent no event for 0.4 s (keep-alives do not count; "
+                "STREAM_IDLE_TIMEOUT_MS); the stream was aborted",
+            },
+        },
+    )
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+def test_a_stall_mid_way_fails_a_non_streaming_request(kiro_env: KiroEnv, start: Start) -> None:
+    kiro_env.kiro.script(KiroReply([HELLO, REST], stall_after=1))
+    response = post(start(), stream=False)
+
+    assert response.status_code == 502
+    assert error_of(response) == {
+        "type": "api_error",
+        "message": "Kiro sent no event for 0.4 s (keep-alives do not count; "
+        "STREAM_IDLE_TIMEOUT_MS); the stream was aborted",
+    }
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+def test_frames_that_are_no_progress_do_not_keep_a_stream_alive(
+    kiro_env: KiroEnv, start: Start
+) -> None:
+    # contextUsageEvent carries no answer: an upstream sending only those is stalled.
+    kiro_env.kiro.script(KiroReply([HELLO], then_forever=context_usage(2.5)))
+    response = post(start(), stream=True)
+
+    assert last_event(response)[1]["error"] == {
+        "type": "api_error",
+        "message": "Kiro sent no event for 0.4 s (keep-alives do not count; "
+        "STREAM_IDLE_TIMEOUT_MS); the stream was aborted",
+    }
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+@pytest.mark.parametrize(
+    "forever", [assistant_text("word "), context_usage(2.5)], ids=["text", "no-progress"]
+)
+def test_the_whole_answer_has_a_deadline(kiro_env: KiroEnv, start: Start, forever: bytes) -> None:
+    kiro_env.kiro.script(KiroReply([HELLO], then_forever=forever))
+    url = start(STREAM_IDLE_TIMEOUT_MS="0", STREAM_MAX_DURATION_MS="500")
+    response = post(url, stream=True)
+
+    assert last_event(response)[1]["error"] == {
+        "type": "api_error",
+        "message": "Kiro was still answering after 0.5 s, the longest an answer may take "
+        "(STREAM_MAX_DURATION_MS); the stream was aborted",
+    }
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+# ---------------------------------------------------------------------- bad bytes
+
+CORRUPT = "the upstream sent a corrupt event-stream frame at byte"
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_garbage_instead_of_frames_is_a_502(kiro_env: KiroEnv, start: Start, stream: bool) -> None:
+    kiro_env.kiro.script(KiroReply([b"<html>\x00\xff not an event stream</html>\n"]))
+    response = post(start(), stream=stream)
+
+    assert response.status_code == 502
+    assert error_of(response) == {
+        "type": "api_error",
+        "message": f"{CORRUPT} 0: its prelude checksum does not match",
+    }
+
+
+def test_a_bad_checksum_mid_stream_ends_in_an_error_event(kiro_env: KiroEnv, start: Start) -> None:
+    bad = flip_byte(assistant_text(" there"), -6)  # in the payload: the message CRC fails
+    kiro_env.kiro.script(KiroReply([HELLO, bad, REST], frame_delay=0.05))
+    response = post(start(), stream=True)
+
+    assert last_event(response) == (
+        "error",
+        {
+            "type": "error",
+            "error": {
+                "type": "api_error",
+                "message": f"{CORRUPT} {len(HELLO)}: its message checksum does not match",
+            },
+        },
+    )
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_frame_cut_at_the_end_of_the_stream(
+    kiro_env: KiroEnv, start: Start, stream: bool
+) -> None:
+    whole = HELLO + REST
+    kiro_env.kiro.script(KiroReply([HELLO, whole[len(HELLO) : -5]], frame_delay=0.05))
+    response = post(start(), stream=stream)
+
+    left = len(whole) - 5 - len(HELLO) - len(assistant_text(" there"))
+    message = (
+        "the upstream event stream ended in the middle of a frame "
+        f"({left} bytes of an incomplete frame at byte {len(whole) - 5 - left})"
+    )
+    if stream:
+        assert last_event(response)[1]["error"] == {"type": "api_error", "message": message}
+    else:
+        assert response.status_code == 502
+        assert error_of(response) == {"type": "api_error", "message": message}
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_connection_dropped_mid_stream(kiro_env: KiroEnv, start: Start, stream: bool) -> None:
+    kiro_env.kiro.script(KiroReply([HELLO, REST], cut_after=1, frame_delay=0.05))
+    response = post(start(), stream=stream)
+
+    message = "the connection to Kiro broke mid-stream (ClientPayloadError)"
+    if stream:
+        assert last_event(response)[1]["error"] == {"type": "api_error", "message": message}
+    else:
+        assert response.status_code == 502
+        assert error_of(response) == {"type": "api_error", "message": message}
+
+
+@pytest.mark.parametrize("split", [0, 65536], ids=["one-write", "many-reads"])
+def test_a_huge_frame_goes_through(kiro_env: KiroEnv, start: Start, split: int) -> None:
+    # Multi-MiB frames: web links with long excerpts (an event the answer does not show), and
+    # a tool call writing a big file, whole in one toolUseEvent.
+    links = [{"url": f"https://example.com/{i}", "snippet": "y" * 1024} for i in range(5 * 1024)]
+    content = "x" * 100_000
+    arguments = json.dumps({"path": "big.txt", "content": content})
+    kiro_env.kiro.script(
+        KiroReply(
+            [
+                event("supplementaryWebLinksEvent", {"supplementaryWebLinks": links})
+                + tool_use("t1", "Write", arguments)
+                + tool_use("t1", "Write", stop=True)
+                + metadata("TOOL_USE", usage(12, 2))
+            ],
+            split=split,
+        )
+    )
+    response = post(start(), stream=False, body={**BODY, "max_tokens": 64000, "tools": [WRITE]})
+
+    assert response.status_code == 200
+    assert response.json()["content"] == [
+        {"type": "tool_use", "id": "t1", "name": "Write", "input": json.loads(arguments)}
+    ]
+
+
+@pytest.mark.parametrize("total", [17 * 1024 * 1024, 2**32 - 1])
+def test_an_absurd_frame_length_is_refused_unread(
+    kiro_env: KiroEnv, start: Start, total: int
+) -> None:
+    # Only the prelude comes, and the connection stays open: a parser that waited for (or
+    # allocated) the declared bytes would hang here instead of answering.
+    kiro_env.kiro.script(KiroReply([prelude(total), b"more"], stall_after=1))
+    response = post(
+        start(STREAM_IDLE_TIMEOUT_MS="0", STREAM_FIRST_EVENT_TIMEOUT_MS="0"), stream=False
+    )
+
+    assert response.status_code == 502
+    assert error_of(response) == {
+        "type": "api_error",
+        "message": f"{CORRUPT} 0: it is {total} bytes, over the 16777216-byte limit",
+    }
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
