@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +31,8 @@ from tests.fakes.kiro_stream import (
     usage,
 )
 from tests.fakes.server import run_app
+from tests.faults.conftest import connect
+from tests.faults.upstream.test_codex_faults import ProxyAsking407
 
 BODY: dict[str, Any] = {
     "model": "claude-sonnet-4-5",
@@ -71,6 +74,12 @@ class Watch(logging.Handler):
         """Parts of error messages the scenario is meant to log (a loud warning)."""
         self.rotated = False
         """The scenario refreshes the login: the files change, but must hold a live token."""
+        self.files: dict[Path, bytes | None] = {}
+        """The login files as the scenario left them before the faults."""
+
+    def keep(self, *paths: Path) -> None:
+        """From now on, these files must stay as they are."""
+        self.files = {path: path.read_bytes() if path.exists() else None for path in paths}
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
@@ -98,9 +107,8 @@ def start(kiro_env: KiroEnv) -> Iterator[Start]:
 def watch(kiro_env: KiroEnv) -> Iterator[Watch]:
     """After every fault: no upstream request left running, no traceback or unexpected error
     logged, and the Kiro login on disk as it was (or, refreshed, still live)."""
-    files = [kiro_env.ide, kiro_env.root / "state" / "kiro-state.json"]
-    before = {path: path.read_bytes() if path.exists() else None for path in files}
     handler = Watch()
+    handler.keep(kiro_env.ide, kiro_env.root / "state" / "kiro-state.json")
     loggers = [logging.getLogger(name) for name in ("codex2claudecode", "uvicorn", "asyncio")]
     for logger in loggers:
         logger.addHandler(handler)
@@ -116,7 +124,8 @@ def watch(kiro_env: KiroEnv) -> Iterator[Watch]:
         saved = json.loads(kiro_env.ide.read_text())
         assert kiro_env.oauth.is_live(saved["refreshToken"])
     else:
-        assert {path: path.read_bytes() if path.exists() else None for path in files} == before
+        now = {path: path.read_bytes() if path.exists() else None for path in handler.files}
+        assert now == handler.files
 
 
 def _unexpected(record: logging.LogRecord, expected: list[str]) -> bool:
@@ -389,4 +398,204 @@ def test_an_absurd_frame_length_is_refused_unread(
         "type": "api_error",
         "message": f"{CORRUPT} 0: it is {total} bytes, over the 16777216-byte limit",
     }
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+# ---------------------------------------------------------------------- a refused token for ever
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_token_refused_for_ever_spends_one_grant_at_most(
+    kiro_env: KiroEnv, start: Start, watch: Watch, status: int
+) -> None:
+    kiro_env.kiro.accepts = lambda token: False
+    kiro_env.kiro.rejects_with = status
+    watch.rotated = True
+    watch.expected.append("rejects even a freshly refreshed token")
+    url = start()
+
+    answers = [post(url, stream=stream) for stream in (False, True, False, True)]
+
+    assert [a.status_code for a in answers] == [401] * 4
+    assert all(error_of(a) == {"type": "authentication_error", "message": FUTILE} for a in answers)
+    assert kiro_env.oauth.grants == 1
+
+    # A new login in the account file ends the back-off (the file is checked once a second).
+    login = kiro_env.oauth.login("social")
+    kiro_env.kiro.accepts = lambda token: token == login.access_token
+    saved = json.loads(kiro_env.ide.read_text())
+    kiro_env.ide.write_text(
+        json.dumps(
+            {**saved, "accessToken": login.access_token, "refreshToken": login.refresh_token}
+        )
+    )
+    kiro_env.kiro.responder = lambda _: KiroReply([text_answer("back")])
+    wait_until(lambda: post(url, stream=False).status_code == 200)
+    assert kiro_env.oauth.grants == 1
+
+
+FUTILE = (
+    "The Kiro upstream rejects even a freshly refreshed token of this account, so the gateway "
+    "stops refreshing it. Sign in again, or check the account's access; the gateway retries as "
+    "soon as the account file changes."
+)
+
+
+# ---------------------------------------------------------------------- proxies
+
+
+@pytest.fixture
+def proxy407() -> Iterator[ProxyAsking407]:
+    proxy = ProxyAsking407()
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_proxy_407_is_a_proxy_authentication_problem(
+    kiro_env: KiroEnv,
+    start: Start,
+    watch: Watch,
+    proxy407: ProxyAsking407,
+    capfd: pytest.CaptureFixture[str],
+    scheme: str,
+) -> None:
+    proxy = f"http://alice:s3cret-pw@127.0.0.1:{proxy407.port}"
+    base = kiro_env.kiro_url if scheme == "http" else "https://q.kiro.invalid"
+    url = start(HTTP_PROXY=proxy, HTTPS_PROXY=proxy, KIRO_BASE_URL=base)
+
+    response = post(url, stream=True)
+
+    assert response.status_code == 401
+    assert error_of(response) == {
+        "type": "authentication_error",
+        "message": f"The proxy http://***@127.0.0.1:{proxy407.port} refused the request: "
+        "407 Proxy Authentication Required. Check the user name and password in "
+        "HTTPS_PROXY / HTTP_PROXY (http://user:password@host:port).",
+    }
+    out, err = capfd.readouterr()
+    assert "s3cret" not in out + err + watch.text()
+
+
+# ---------------------------------------------------------------------- busy upstream
+
+
+RATE = {"message": "Too many requests", "reason": "USER_REQUEST_RATE_EXCEEDED"}
+DOWN = {"message": "Service unavailable"}
+BUSY = {"message": "High volume of traffic", "reason": "INSUFFICIENT_MODEL_CAPACITY"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "answered", "error"),
+    [
+        (
+            429,
+            RATE,
+            429,
+            {
+                "type": "rate_limit_error",
+                "message": "Kiro is throttling this account (the request rate limit); slow down "
+                f"and retry. Kiro said: {json.dumps(RATE)}",
+            },
+        ),
+        (
+            503,
+            DOWN,
+            529,
+            {
+                "type": "overloaded_error",
+                "message": f"Kiro is unavailable (503); retry later. {json.dumps(DOWN)}",
+            },
+        ),
+        (
+            429,
+            BUSY,
+            529,
+            {
+                "type": "overloaded_error",
+                "message": "Kiro has no capacity for this model right now (high volume of "
+                f"traffic); retry shortly or pick another model. Kiro said: {json.dumps(BUSY)}",
+            },
+        ),
+    ],
+    ids=["rate", "503", "capacity"],
+)
+@pytest.mark.parametrize("retry_after", ["17", None], ids=["retry-after", "none"])
+def test_a_busy_kiro_keeps_its_retry_after_and_invents_none(
+    kiro_env: KiroEnv,
+    start: Start,
+    status: int,
+    body: dict[str, str],
+    answered: int,
+    error: dict[str, str],
+    retry_after: str | None,
+) -> None:
+    headers = {"retry-after": retry_after} if retry_after else {}
+    kiro_env.kiro.script(*[KiroReply(status=status, body=body, headers=headers)] * 4)
+    response = post(start(STREAM_FIRST_EVENT_TIMEOUT_MS="30000"), stream=True)
+
+    assert len(kiro_env.kiro.generations()) == 4  # asked again after 1, 2 and 4 s (spec §6.1)
+    assert response.status_code == answered
+    assert error_of(response) == error
+    assert response.headers.get("retry-after") == retry_after
+
+
+@pytest.mark.parametrize("retry_after", ["3600", None], ids=["retry-after", "none"])
+def test_spent_credits_keep_kiros_retry_after_when_no_reset_is_known(
+    kiro_env: KiroEnv, start: Start, retry_after: str | None
+) -> None:
+    kiro_env.kiro.usage_status = 500  # getUsageLimits cannot say when the credits come back
+    headers = {"retry-after": retry_after} if retry_after else {}
+    body = {"message": "Throttled by the service", "reason": "MONTHLY_REQUEST_COUNT"}
+    kiro_env.kiro.script(KiroReply(status=429, body=body, headers=headers))
+    response = post(start(), stream=False)
+
+    assert len(kiro_env.kiro.generations()) == 1  # spent credits are not asked again
+    assert response.status_code == 429
+    assert error_of(response) == {
+        "type": "rate_limit_error",
+        "message": "The Kiro account kiro-google-us-east-1-social has used up the monthly "
+        "request (credit) limit; wait for its reset or switch account.",
+    }
+    assert response.headers.get("retry-after") == retry_after
+
+
+# ---------------------------------------------------------------------- clients that leave
+
+
+def request_bytes(url: str, *, stream: bool) -> bytes:
+    body = json.dumps({**BODY, "stream": stream}).encode()
+    host = url.removeprefix("http://")
+    return (
+        f"POST /v1/messages HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def test_a_stream_left_before_the_first_frame_cancels_kiro(kiro_env: KiroEnv, start: Start) -> None:
+    kiro_env.kiro.script(KiroReply(first_byte_delay=3600))
+    url = start(STREAM_FIRST_EVENT_TIMEOUT_MS="0")
+    with connect(url) as sock:
+        sock.sendall(request_bytes(url, stream=True))
+        wait_until(lambda: len(kiro_env.kiro.generations()) == 1)
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+def test_a_stream_left_after_some_frames_cancels_kiro(kiro_env: KiroEnv, start: Start) -> None:
+    kiro_env.kiro.script(KiroReply([HELLO, REST], stall_after=1))
+    url = start(STREAM_IDLE_TIMEOUT_MS="0")
+    with connect(url) as sock:
+        sock.sendall(request_bytes(url, stream=True))
+        seen = b""
+        while b"content_block_delta" not in seen:
+            seen += sock.recv(65536)
+    wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+def test_a_non_streaming_request_left_mid_way_cancels_kiro(kiro_env: KiroEnv, start: Start) -> None:
+    kiro_env.kiro.script(KiroReply([HELLO, REST], stall_after=1))
+    url = start(STREAM_IDLE_TIMEOUT_MS="0")
+    with connect(url) as sock:
+        sock.sendall(request_bytes(url, stream=False))
+        wait_until(lambda: kiro_env.kiro.frames_sent == 1)
     wait_until(lambda: kiro_env.kiro.cancelled == 1)

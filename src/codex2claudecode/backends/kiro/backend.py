@@ -176,9 +176,11 @@ class KiroBackend:
         which = failure.limit or "its credits"
         now = self._clock()
         if resets_at is None or resets_at <= now:
+            # Kiro's own `retry-after`, if it sent one, is all that is known: never invented.
             return errors.RateLimited(
                 f"The Kiro account {name} has used up {which}; wait for its reset or switch "
-                "account."
+                "account.",
+                retry_after=failure.retry_after,
             )
         return errors.RateLimited(
             f"The Kiro account {name} has used up {which} · resets {reset_time(resets_at, now)}",
