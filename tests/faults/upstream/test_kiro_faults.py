@@ -4,16 +4,22 @@ that nothing crashed, and that the Kiro login on disk is intact."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
+import stat
+import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from codex2claudecode.backends.kiro.accounts.credentials import format_expiry
 from codex2claudecode.cli import build_gateway
 from codex2claudecode.config import Config
 from tests.e2e.conftest import KiroEnv
@@ -599,3 +605,131 @@ def test_a_non_streaming_request_left_mid_way_cancels_kiro(kiro_env: KiroEnv, st
         sock.sendall(request_bytes(url, stream=False))
         wait_until(lambda: kiro_env.kiro.frames_sent == 1)
     wait_until(lambda: kiro_env.kiro.cancelled == 1)
+
+
+# ---------------------------------------------------------------------- losing a login
+
+
+def expire_login(kiro_env: KiroEnv, watch: Watch) -> None:
+    """The IDE's login with its access token expired: the next request refreshes it."""
+    saved = json.loads(kiro_env.ide.read_text())
+    saved["expiresAt"] = format_expiry(time.time() - 10)
+    kiro_env.ide.write_text(json.dumps(saved))
+    watch.keep(*watch.files)
+
+
+REFUSED = os.strerror(errno.EPERM if os.geteuid() == 0 else errno.EACCES)
+"""Why `taking_no_files` directories refuse files: immutable for root, read-only for others."""
+
+
+@contextmanager
+def taking_no_files(directory: Path) -> Iterator[None]:
+    """`directory` refuses new files, for root too (immutable), as a full disk would."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        undo = ["chmod", "0755", str(directory)]
+    else:
+        done = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot make {directory} immutable: {done.stderr.decode().strip()}")
+        undo = ["chattr", "-i", str(directory)]
+    try:
+        yield
+    finally:
+        subprocess.run(undo, check=True)
+
+
+def test_a_slow_grant_is_not_lost_when_the_request_gives_up(
+    kiro_env: KiroEnv, start: Start, watch: Watch
+) -> None:
+    expire_login(kiro_env, watch)
+    watch.rotated = True
+    kiro_env.oauth.grant_delay = 2.0  # longer than the first-event timeout
+    url = start()
+
+    response = post(url, stream=True)
+
+    assert response.status_code == 529
+    assert error_of(response) == {
+        "type": "overloaded_error",
+        "message": "Kiro sent no event within 1 s (STREAM_FIRST_EVENT_TIMEOUT_MS); try again",
+    }
+    # The grant goes on without the request, and its new tokens are saved.
+    wait_until(lambda: "-2-REFRESH" in kiro_env.ide.read_text())
+    kiro_env.oauth.grant_delay = 0.0
+    assert post(url, stream=False).json()["content"] == [
+        {"type": "text", "text": "Hello from Kiro."}
+    ]
+    assert kiro_env.oauth.grants == 1
+
+
+def test_garbage_from_the_token_endpoint_spends_nothing(
+    kiro_env: KiroEnv, start: Start, watch: Watch
+) -> None:
+    expire_login(kiro_env, watch)
+    before = kiro_env.ide.read_bytes()
+    for _ in range(2):  # the model list asks first, then the generation again
+        kiro_env.oauth.fail_next(200, "<html>\x00 not a token answer</html>")
+    response = post(start(), stream=True)
+
+    assert response.status_code == 502
+    assert error_of(response) == {
+        "type": "api_error",
+        "message": "The Kiro Desktop Auth token endpoint answered without an access token.",
+    }
+    assert kiro_env.ide.read_bytes() == before
+    assert kiro_env.oauth.is_live(kiro_env.login.refresh_token)
+
+
+def test_new_tokens_that_cannot_be_saved_are_kept_and_rescued(
+    kiro_env: KiroEnv, start: Start, watch: Watch
+) -> None:
+    expire_login(kiro_env, watch)
+    before = kiro_env.ide.read_bytes()
+    watch.rotated = True
+    watch.expected.append("could NOT be saved")
+    url = start()
+
+    with taking_no_files(kiro_env.ide.parent):
+        answers = [post(url, stream=stream) for stream in (False, True)]
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert kiro_env.oauth.grants == 1  # the second request used the kept tokens
+    assert kiro_env.ide.read_bytes() == before
+    rescues = list((kiro_env.root / "state").glob("kiro-state.json.rescue-*.json"))
+    assert len(rescues) == 1
+    assert stat.S_IMODE(rescues[0].stat().st_mode) == 0o600
+    rescued = rescues[0].read_text()
+    fresh = kiro_env.kiro.generations()[-1].headers["authorization"].removeprefix("Bearer ")
+    assert fresh in rescued
+    assert "could NOT be saved" in watch.text() and fresh not in watch.text()
+    assert kiro_env.oauth.is_live(json.loads(rescued)["refresh_token"])
+    # Once the file can be written again, the gateway saves them at exit (`settle`).
+    watch.files = {}
+
+
+def test_no_grant_is_spent_when_the_state_directory_takes_no_files(
+    kiro_env: KiroEnv, start: Start, watch: Watch
+) -> None:
+    url = start()
+    assert post(url, stream=False).status_code == 200  # the gateway is up, its files open
+    expire_login(kiro_env, watch)
+    before = kiro_env.ide.read_bytes()
+    state = kiro_env.root / "state"
+    state.mkdir(exist_ok=True)
+    watch.expected.append("does not take new files")
+
+    with taking_no_files(state):
+        wait_until(lambda: post(url, stream=False).status_code != 200)  # the file is re-read
+        response = post(url, stream=True)
+
+    assert kiro_env.oauth.grants == 0
+    assert kiro_env.oauth.is_live(kiro_env.login.refresh_token)
+    assert response.status_code == 503
+    assert error_of(response) == {
+        "type": "api_error",
+        "message": f"The Kiro login cannot be refreshed: {state} does not take new files "
+        f"({REFUSED}). Free disk space or make it writable; until then the "
+        "gateway keeps the refresh token unspent.",
+    }
+    assert kiro_env.ide.read_bytes() == before
