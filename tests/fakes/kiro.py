@@ -68,6 +68,12 @@ class KiroReply:
     """Seconds between frames, so each arrives in a read of its own."""
     split: int = 0
     """When > 0, send the frames' bytes in pieces of this size (frames split across reads)."""
+    before_headers: float = 0.0
+    """Seconds to wait before the response starts (a stall before the headers)."""
+    then_forever: bytes | None = None
+    """After the frames, send these bytes every `forever_every` seconds until the client goes
+    (frames that are no progress: `contextUsageEvent`s, unknown events)."""
+    forever_every: float = 0.02
 
 
 KiroResponder = Callable[[Recorded], KiroReply]
@@ -87,7 +93,13 @@ class FakeKiro:
         self.usage_status = 200
         self.mcp_results: list[dict[str, Any]] = []
         self.accepts: Callable[[str], bool] | None = None
-        """When set, a bearer token it rejects gets a 403 (Kiro's answer to a stale token)."""
+        """When set, a bearer token it rejects gets `rejects_with` (Kiro's answer to a stale
+        token is a 403)."""
+        self.rejects_with = 403
+        self.active = 0
+        """Requests being served right now: a client gone for good leaves none behind."""
+        self.frames_sent = 0
+        """Scripted frames sent so far, over every answer."""
 
     def script(self, *replies: KiroReply) -> None:
         self.replies.extend(replies)
@@ -104,6 +116,13 @@ class FakeKiro:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        self.active += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.active -= 1
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         body = b""
         while True:
             message = await receive()
@@ -123,7 +142,9 @@ class FakeKiro:
         token = headers.get("authorization", "").removeprefix("Bearer ")
         if self.accepts is not None and not self.accepts(token):
             await _send_json(
-                send, 403, {"message": "The bearer token included in the request is invalid."}
+                send,
+                self.rejects_with,
+                {"message": "The bearer token included in the request is invalid."},
             )
             return
         path = scope["path"]
@@ -166,9 +187,6 @@ class FakeKiro:
         if reply.status >= 400:
             await _send_json(send, reply.status, reply.body, reply.headers)
             return
-        headers = [(b"content-type", b"application/vnd.amazon.eventstream")]
-        headers += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
         gone = asyncio.Event()
 
         async def watch() -> None:
@@ -178,6 +196,15 @@ class FakeKiro:
 
         watcher = asyncio.ensure_future(watch())
         try:
+            if reply.before_headers:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(gone.wait(), reply.before_headers)
+                if gone.is_set():
+                    self.cancelled += 1
+                    return
+            headers = [(b"content-type", b"application/vnd.amazon.eventstream")]
+            headers += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
             if reply.first_byte_delay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(gone.wait(), reply.first_byte_delay)
@@ -199,6 +226,15 @@ class FakeKiro:
                 )
                 for piece in pieces:
                     await send({"type": "http.response.body", "body": piece, "more_body": True})
+                self.frames_sent += 1
+            while reply.then_forever is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(gone.wait(), reply.forever_every)
+                if gone.is_set():
+                    self.cancelled += 1
+                    return
+                body = reply.then_forever
+                await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             watcher.cancel()

@@ -240,3 +240,10 @@ def tool_answer(
     body = assistant_text(text) if text else b""
     body += b"".join(tool_call(*call) for call in calls)
     return body + metadata("TOOL_USE", token_usage if token_usage is not None else usage())
+
+
+def prelude(total: int, headers: int = 0) -> bytes:
+    """A frame's first 12 bytes alone, with a valid checksum: a frame that declares `total`
+    bytes (any length, absurd ones too) without sending them."""
+    head = struct.pack(">II", total, headers)
+    return head + struct.pack(">I", zlib.crc32(head))

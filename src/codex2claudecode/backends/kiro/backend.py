@@ -176,9 +176,11 @@ class KiroBackend:
         which = failure.limit or "its credits"
         now = self._clock()
         if resets_at is None or resets_at <= now:
+            # Kiro's own `retry-after`, if it sent one, is all that is known: never invented.
             return errors.RateLimited(
                 f"The Kiro account {name} has used up {which}; wait for its reset or switch "
-                "account."
+                "account.",
+                retry_after=failure.retry_after,
             )
         return errors.RateLimited(
             f"The Kiro account {name} has used up {which} · resets {reset_time(resets_at, now)}",
@@ -355,10 +357,6 @@ async def _read(content: object) -> bytes:
     assert isinstance(content, aiohttp.StreamReader)
     try:
         return await content.readany()
-    except TimeoutError as exc:
-        raise errors.UpstreamFailed(
-            "Kiro sent nothing for too long; the stream was aborted"
-        ) from exc
     except aiohttp.ClientError as exc:
         raise errors.UpstreamFailed(
             f"the connection to Kiro broke mid-stream ({exc.__class__.__name__})"

@@ -82,8 +82,9 @@ class KiroClient:
         self._first_token_timeout = first_token_timeout
         self._first_token_retries = first_token_retries
         self._fingerprint = machine_fingerprint()
-        idle = config.stream_idle_timeout or None
-        self._stream_timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=idle)
+        # No read timeout: `deadline.within_limits` times the answer, counting only real
+        # events (a socket timeout would also fire before the headers, and race it mid-stream).
+        self._stream_timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
         self._preferred: Endpoint | None = None
 
     # ------------------------------------------------------------------ generation
@@ -156,9 +157,10 @@ class KiroClient:
         return pages
 
     async def usage_limits(self) -> UpstreamReply:
-        """`getUsageLimits` for the account, as Kiro answered it (2xx only)."""
+        """`getUsageLimits` for the account, as Kiro answered it (2xx only); asked once, not
+        again after a 429 or 5xx (spec §6.2): a refusal waiting on it must not wait 7 s more."""
         query = {"origin": "AI_EDITOR", "resourceType": "AGENTIC_REQUEST"}
-        return await self._small("GET", "getUsageLimits", query)
+        return await self._small("GET", "getUsageLimits", query, backoff=())
 
     async def mcp(self, body: Mapping[str, object]) -> UpstreamReply:
         """A JSON-RPC call to Kiro's `/mcp` (web search); one refresh on 401/403."""
@@ -187,8 +189,17 @@ class KiroClient:
             url = endpoint.url("mcp")
             raise _unreachable(exc, url, self.config.proxies.for_url(url)) from exc
 
-    async def _small(self, method: str, operation: str, query: dict[str, str]) -> UpstreamReply:
-        response, _ = await self._request(method, operation, None, query=query, small=True)
+    async def _small(
+        self,
+        method: str,
+        operation: str,
+        query: dict[str, str],
+        *,
+        backoff: Sequence[float] | None = None,
+    ) -> UpstreamReply:
+        response, _ = await self._request(
+            method, operation, None, query=query, small=True, backoff=backoff
+        )
         try:
             body = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -208,8 +219,15 @@ class KiroClient:
         *,
         query: dict[str, str] | None = None,
         small: bool = False,
+        backoff: Sequence[float] | None = None,
     ) -> tuple[aiohttp.ClientResponse, bytes | None]:
-        """The first answer below 400 and the body that got it, after retries and fallbacks."""
+        """The first answer below 400 and the body that got it, after retries and fallbacks.
+
+        Args:
+            backoff: seconds to wait before each retry after a 429 or 5xx (default: the
+                client's); empty to ask only once.
+        """
+        waits = self._backoff if backoff is None else tuple(backoff)
         creds = await self._auth.credentials()
         refreshed = False
         tried_hosts: set[str] = set()
@@ -238,8 +256,8 @@ class KiroClient:
                 log.info("Kiro host %s answered %d; trying the other host", endpoint.name, status)
                 continue
             retryable = status == 429 or status >= 500
-            if retryable and attempt <= len(self._backoff) and not _is_credits_refusal(body):
-                await asyncio.sleep(self._backoff[attempt - 1])
+            if retryable and attempt <= len(waits) and not _is_credits_refusal(body):
+                await asyncio.sleep(waits[attempt - 1])
                 continue
             headers = {k.lower(): v for k, v in response.headers.items()}
             failure = classify(status, headers, body, payload=payload)

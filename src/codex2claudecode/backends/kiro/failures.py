@@ -42,6 +42,10 @@ class Failure:
     """What the pool should cool down: the account (`rate`, `credits`) or account+model."""
     limit: str | None = None
     """Which limit was hit, in words (`the monthly request (credit) limit`), when known."""
+    retry_after: int | None = None
+    """Kiro's own `retry-after` (seconds), when it sent one. Spent credits keep it here, not on
+    the error: the account rests until its reset, and the client is told what Kiro said only
+    when the reset is not known."""
 
 
 def classify(
@@ -63,7 +67,8 @@ def classify(
         return Failure(
             errors.UpstreamUnavailable(
                 f"Kiro has no capacity for {name} right now (high volume of traffic); retry "
-                f"shortly or pick another model. Kiro said: {detail}"
+                f"shortly or pick another model. Kiro said: {detail}",
+                retry_after=_retry_after(headers),
             ),
             cooldown="capacity",
         )
@@ -79,7 +84,10 @@ def classify(
         return Failure(errors.RequestTooLarge(f"Kiro says the request is too large: {detail}"))
     if status in (502, 503, 504):
         return Failure(
-            errors.UpstreamUnavailable(f"Kiro is unavailable ({status}); retry later. {detail}")
+            errors.UpstreamUnavailable(
+                f"Kiro is unavailable ({status}); retry later. {detail}",
+                retry_after=_retry_after(headers),
+            )
         )
     return Failure(
         errors.UpstreamFailed(f"Kiro failed with HTTP {status}; retry later. Kiro said: {detail}")
@@ -103,6 +111,7 @@ def _throttled(headers: Mapping[str, str], lowered: str, detail: str) -> Failure
             ),
             cooldown="credits",
             limit=which,
+            retry_after=_retry_after(headers),
         )
     which = limit or "the request rate limit"
     return Failure(
