@@ -66,7 +66,7 @@ def body(route: str, *, stream: bool) -> dict[str, Any]:
     return {"model": "gpt-5.4", "input": "hi", "stream": stream}
 
 
-def create(sdk: openai.OpenAI, route: str, *, stream: bool) -> Any:
+def create(sdk: openai.OpenAI, route: str, *, stream: bool = False) -> Any:
     """The SDK call for `route`; a stream is read to its end, and its events returned."""
     if route == CHAT:
         answer: Any = sdk.chat.completions.create(

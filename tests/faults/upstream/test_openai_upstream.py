@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import openai
 import pytest
@@ -16,13 +15,10 @@ from tests.e2e.conftest import Env, GatewayFactory, KiroEnv, kiro_env
 from tests.fakes.codex import Reply
 from tests.fakes.kiro import KiroReply
 from tests.fakes.kiro_stream import assistant_text
+from tests.faults.test_openai_faults import ROUTES, create, error_of
 from tests.faults.upstream.test_codex_faults import FAST, ProxyAsking407, intact, proxy407
 
 __all__ = ["intact", "kiro_env", "proxy407"]  # fixtures shared with other suites
-
-CHAT = "/v1/chat/completions"
-RESPONSES = "/v1/responses"
-ROUTES = [CHAT, RESPONSES]
 
 
 @pytest.fixture
@@ -30,23 +26,6 @@ def sdk(start_gateway: GatewayFactory) -> Iterator[openai.OpenAI]:
     url = start_gateway(**FAST)
     with openai.OpenAI(base_url=url + "/v1", api_key="any", max_retries=0, timeout=30) as client:
         yield client
-
-
-def create(sdk: openai.OpenAI, route: str, *, stream: bool = False) -> Any:
-    if route == CHAT:
-        answer: Any = sdk.chat.completions.create(
-            model="gpt-5.4", messages=[{"role": "user", "content": "hi"}], stream=stream
-        )
-    else:
-        answer = sdk.responses.create(model="gpt-5.4", input="hi", stream=stream)
-    return list(answer) if stream else answer
-
-
-def error_of(caught: pytest.ExceptionInfo[openai.APIStatusError]) -> dict[str, Any]:
-    document = caught.value.response.json()
-    assert set(document) == {"error"}
-    assert set(document["error"]) == {"message", "type", "param", "code"}
-    return dict(document["error"])
 
 
 @pytest.mark.parametrize("route", ROUTES)
