@@ -48,12 +48,23 @@ def unreachable(
     where = f"{service} at {host}"
     if proxy is not None:
         where += f" through the proxy {_address(proxy)}"
+    if _no_answer(exc):
+        # Connected, but the answer never came: the network is not what failed.
+        return UpstreamUnreachable(
+            f"{where} did not answer within the time limit; it may be down or overloaded: "
+            "try again later."
+        )
     hint = (
         "check that the proxy (HTTPS_PROXY) is running and reachable"
         if proxy is not None
         else "check the network connection; behind a proxy, set HTTPS_PROXY (and NO_PROXY)"
     )
     return UpstreamUnreachable(f"cannot reach {where}: {_reason(exc, host)}; {hint}.")
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """A time limit that passed after the connection was made (aiohttp says when it was not)."""
+    return isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ConnectionTimeoutError)
 
 
 def _reason(exc: BaseException, host: str) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import aiohttp
+import orjson
 
 from codex2claudecode import errors
+from codex2claudecode.accounts.pool import wait_text
 from codex2claudecode.config import redact_userinfo
 from codex2claudecode.http_client import unreachable as http_unreachable
 
@@ -51,3 +53,26 @@ def unreachable(
     if is_proxy_refusal(exc):
         return proxy_refused(proxy)
     return http_unreachable(service, url, exc, proxy=proxy)
+
+
+def not_an_object(endpoint: str, body: bytes) -> str:
+    """Why a 2xx answer of `endpoint` (a name for people, e.g. its URL) that should hold a
+    JSON object is of no use: not JSON (an HTML page, a cut-off body) or another JSON value."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        start = redact_userinfo(body[:40].decode("utf-8", "replace")).strip()
+        shown = f" (it starts {start!r})" if start else " (an empty body)"
+        return (
+            f"{endpoint} answered with something that is not JSON{shown}; a proxy or a "
+            "captive portal may be answering in its place, or the answer was cut off: try "
+            "again later"
+        )
+    if not isinstance(parsed, dict):
+        return f"{endpoint} answered with JSON that is not a JSON object; try again later"
+    return f"{endpoint} answered without the fields it should carry; try again later"
+
+
+def retry_text(retry_after: int | None) -> str:
+    """`try again in 30s` when the upstream said when, else `try again later` (never a guess)."""
+    return "try again later" if retry_after is None else f"try again in {wait_text(retry_after)}"

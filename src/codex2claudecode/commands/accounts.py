@@ -89,7 +89,7 @@ def _limits_column(config: Config, now: float) -> tuple[LimitsColumn, list[str]]
 
     failure = None
     try:
-        usages = asyncio.run(asyncio.wait_for(fetch_usage(config), LIMITS_TIMEOUT))
+        usages = asyncio.run(fetch_usage(config, timeout=LIMITS_TIMEOUT))
     except GatewayError as exc:
         usages, failure = [], exc.message
     except TimeoutError:

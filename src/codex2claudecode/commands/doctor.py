@@ -24,6 +24,7 @@ import orjson
 
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
+from codex2claudecode.backends.connection import PROXY_AUTH_REQUIRED, proxy_refused, unreachable
 from codex2claudecode.claude_settings import (
     BASE_URL,
     SCOPES,
@@ -42,7 +43,6 @@ from codex2claudecode.commands.kiro_doctor import kiro_accounts
 from codex2claudecode.commands.limits import fetch_usage
 from codex2claudecode.config import Config, Provider
 from codex2claudecode.errors import GatewayError, NoAccount
-from codex2claudecode.http_client import unreachable
 from codex2claudecode.provider_config import chosen_provider
 
 _NAMES: dict[Provider, str] = {"codex": "ChatGPT Codex", "kiro": "Kiro"}
@@ -170,12 +170,19 @@ def _accounts(config: Config) -> Iterator[Finding]:
 
 
 def _limits(config: Config) -> dict[str, Snapshot | str | None]:
-    """Each account's limits by key, or why they could not be read; {} when nothing answered."""
+    """Each account's limits by key, or why they could not be read."""
     try:
-        readings = asyncio.run(asyncio.wait_for(fetch_usage(config), NETWORK_TIMEOUT))
-    except (GatewayError, TimeoutError):
-        return {}
+        readings = asyncio.run(fetch_usage(config, timeout=NETWORK_TIMEOUT))
+    except GatewayError as exc:
+        return _all(config, exc.message)
+    except TimeoutError:
+        return _all(config, f"ChatGPT did not answer within {NETWORK_TIMEOUT:.0f} s")
     return {u.key: u.snapshot if u.snapshot is not None else u.problem for u in readings}
+
+
+def _all(config: Config, why: str) -> dict[str, Snapshot | str | None]:
+    """`why` for every account: nothing was read for any of them."""
+    return {summary.key: why for summary in CodexAccountStore.from_config(config).summaries()}
 
 
 def _upstream(config: Config, provider: Provider) -> Iterator[Finding]:
@@ -211,9 +218,12 @@ async def _reach(url: str, proxy: str | None, name: str) -> GatewayError | None:
             aiohttp.ClientSession(trust_env=False, timeout=timeout) as session,
             session.get(url, proxy=proxy, allow_redirects=False) as response,
         ):
-            await response.read()  # any status: the connection and TLS worked
+            await response.read()  # any other status: the connection and TLS worked
+            status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return unreachable(name, url, exc, proxy=proxy)
+        return unreachable(name, url, exc, proxy=proxy)  # a proxy's 407 said as such
+    if status == PROXY_AUTH_REQUIRED and proxy is not None:  # a plain-http proxy's own answer
+        return proxy_refused(proxy)
     return None
 
 

@@ -74,15 +74,22 @@ def kiro_accounts(config: Config, *, timeout: float) -> Iterator[Finding]:
 
 
 def _limits(config: Config, timeout: float) -> dict[str, Snapshot | str]:
-    """Each account's reading by key, or why it could not be read; {} when nothing answered."""
+    """Each account's reading by key, or why it could not be read."""
     try:
-        readings = asyncio.run(asyncio.wait_for(fetch_limits(config, "kiro"), timeout))
-    except (GatewayError, TimeoutError):
-        return {}
+        readings = asyncio.run(fetch_limits(config, "kiro", timeout=timeout))
+    except GatewayError as exc:
+        return _all(config, exc.message)
+    except TimeoutError:
+        return _all(config, f"Kiro did not answer within {timeout:.0f} s")
     return {
         r.key: r.snapshot if r.snapshot is not None else (r.problem or "no reading")
         for r in readings
     }
+
+
+def _all(config: Config, why: str) -> dict[str, Snapshot | str]:
+    """`why` for every account: nothing was read for any of them."""
+    return {summary.key: why for summary in KiroAccountStore.from_config(config).summaries()}
 
 
 def _credits(snapshot: Snapshot, now: float) -> tuple[str, Status]:

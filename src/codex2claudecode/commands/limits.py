@@ -69,32 +69,40 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 1 if any(u.problem for u in usages) else 0
 
 
-async def fetch_usage(config: Config) -> list[AccountLimits]:
-    """Every Codex account's limits, read at once.
-
-    Raises:
-        NoAccount: there is no usable account.
-    """
-    return await fetch_limits(config, "codex")
+async def fetch_usage(config: Config, *, timeout: float | None = None) -> list[AccountLimits]:
+    """Every Codex account's limits, read at once; as `fetch_limits`."""
+    return await fetch_limits(config, "codex", timeout=timeout)
 
 
-async def fetch_limits(config: Config, provider: Provider) -> list[AccountLimits]:
+async def fetch_limits(
+    config: Config, provider: Provider, *, timeout: float | None = None
+) -> list[AccountLimits]:
     """Every account of `provider` with its limits, read at once.
 
+    Args:
+        timeout: seconds to wait for the readings (None: each request's own limit). A token
+            refresh they started is waited for even past it: its rotated tokens are saved
+            before the command exits, never dropped with the process.
+
     Raises:
         NoAccount: there is no usable account.
+        TimeoutError: `timeout` passed.
     """
     http = SharedSession()
+    pool: KiroPool | CodexPool
+    if provider == "kiro":
+        pool = KiroPool(config, http, recheck_interval=0)
+        reading = pool.limits()
+    else:
+        pool = CodexPool(config, http, recheck_interval=0)
+        reading = pool.usage()
     try:
-        if provider == "kiro":
-            kiro = KiroPool(config, http, recheck_interval=0)
-            try:
-                return await kiro.limits()
-            finally:
-                await kiro.settle()  # a token refresh it started is saved before the exit
-        usages = await CodexPool(config, http, recheck_interval=0).usage()
+        usages = await asyncio.wait_for(reading, timeout)
     finally:
+        await pool.settle()
         await http.close()
+    if provider == "kiro":
+        return usages
     # An account whose tokens could not be used still has the e-mail and plan it was saved with.
     known = {s.key: s for s in CodexAccountStore.from_config(config).summaries()}
     return [_with_identity(usage, known.get(usage.key)) for usage in usages]

@@ -26,7 +26,8 @@ from codex2claudecode.backends.base import AccountLimits, UpstreamReply
 from codex2claudecode.backends.codex import limits
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.auth import CodexAuth
-from codex2claudecode.backends.codex.client import CodexClient
+from codex2claudecode.backends.codex.client import CodexClient, upstream_error
+from codex2claudecode.backends.connection import not_an_object, retry_text
 from codex2claudecode.config import Config
 
 USAGE_PATH = "wham/usage"
@@ -147,8 +148,29 @@ class CodexPool:
             return AccountLimits(member.key, None, None, active, None, problem=exc.message)
         snapshot = self._record_usage(member, reply)
         plan = (snapshot.plan if snapshot else None) or creds.plan
-        problem = None if snapshot else f"the usage endpoint answered HTTP {reply.status}"
+        problem = None if snapshot else self._usage_problem(reply)
         return AccountLimits(member.key, creds.email, plan, active, snapshot, problem)
+
+    def _usage_problem(self, reply: UpstreamReply) -> str:
+        """Why a `wham/usage` answer holds no limits, and what to do about it."""
+        endpoint = f"{self._config.chatgpt_base_url.rstrip('/')}/{USAGE_PATH}"
+        status = reply.status
+        if status == 200:
+            return not_an_object(endpoint, reply.body)
+        said = f"{endpoint} answered HTTP {status}"
+        if status in (401, 403):
+            # A 401 was already answered with one refresh (`CodexClient.get`).
+            return (
+                f"{said}: it refuses the account's login; sign in again with "
+                "`codex2claudecode login`"
+            )
+        error = upstream_error(status, reply.headers, reply.body)
+        retry_after = getattr(error, "retry_after", None)
+        if status == 429:
+            return f"{said}: ChatGPT is rate-limiting requests; {retry_text(retry_after)}"
+        if status >= 500:
+            return f"{said}: ChatGPT is unavailable; {retry_text(retry_after)}"
+        return f"{said}: {error.message}"
 
     def _record_usage(self, member: CodexMember, reply: UpstreamReply) -> Snapshot | None:
         if reply.status != 200:

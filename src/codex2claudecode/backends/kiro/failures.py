@@ -96,7 +96,8 @@ def classify(
 
 _SIGN_IN = (
     "Kiro refused the account's access token ({status}) even after a refresh; sign in to Kiro "
-    "again (Kiro IDE or kiro-cli, then re-import). Kiro said: {detail}"
+    "again (Kiro IDE or kiro-cli), then run `codex2claudecode accounts import --provider kiro`. "
+    "Kiro said: {detail}"
 )
 
 

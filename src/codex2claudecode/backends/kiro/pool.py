@@ -21,6 +21,7 @@ from codex2claudecode import errors
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.pool import AccountPool, Member, Strategy
 from codex2claudecode.backends.base import AccountLimits, UpstreamReply
+from codex2claudecode.backends.connection import not_an_object, retry_text
 from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
 from codex2claudecode.backends.kiro.auth import KiroAuth, refresh_user_agent
 from codex2claudecode.backends.kiro.client import KiroClient, KiroRefused
@@ -153,17 +154,27 @@ class KiroPool:
             creds = await member.handle.auth.credentials()
             reply = await member.handle.client.usage_limits()
         except errors.GatewayError as exc:
+            why = _with_retry(exc.message, getattr(exc, "retry_after", None))
             return AccountLimits(
-                member.key, None, None, active, None, problem=exc.message, name=self.name(member)
+                member.key, None, None, active, None, problem=why, name=self.name(member)
             )
-        except Exception as exc:  # a refusal the client raised: report it on the row
+        except KiroRefused as exc:  # a refusal the client raised: report it on the row
+            failure = exc.failure
+            retry_after = failure.retry_after or getattr(failure.error, "retry_after", None)
+            why = _with_retry(failure.error.message, retry_after)
             return AccountLimits(
-                member.key, None, None, active, None, problem=str(exc), name=self.name(member)
+                member.key, None, None, active, None, problem=why, name=self.name(member)
             )
         snapshot = self._record(member, reply)
         email = creds.email or _usage_email(reply)
         plan = snapshot.plan if snapshot else None
-        problem = None if snapshot else f"getUsageLimits answered HTTP {reply.status}"
+        problem = None
+        if snapshot is None:
+            problem = (
+                not_an_object("Kiro's getUsageLimits", reply.body)
+                if reply.status == 200
+                else f"getUsageLimits answered HTTP {reply.status}"
+            )
         return AccountLimits(member.key, email, plan, active, snapshot, problem, self.name(member))
 
     def _record(self, member: KiroMember, reply: UpstreamReply) -> Snapshot | None:
@@ -259,3 +270,8 @@ def _usage_email(reply: UpstreamReply) -> str | None:
     info = body.get("userInfo") if isinstance(body, dict) else None
     email = info.get("email") if isinstance(info, dict) else None
     return email if isinstance(email, str) else None
+
+
+def _with_retry(problem: str, retry_after: int | None) -> str:
+    """`problem`, and when to try again if the upstream said so."""
+    return problem if retry_after is None else f"{problem.rstrip()} ({retry_text(retry_after)})"

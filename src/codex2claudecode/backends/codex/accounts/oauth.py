@@ -14,13 +14,13 @@ import orjson
 
 from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.connection import PROXY_AUTH_REQUIRED, proxy_refused, unreachable
 from codex2claudecode.errors import (
     AuthenticationFailed,
     GatewayError,
     UpstreamFailed,
     UpstreamUnavailable,
 )
-from codex2claudecode.http_client import unreachable
 
 CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 """The Codex CLI's public OAuth client id."""
@@ -180,6 +180,7 @@ async def post_form(
 
     Raises:
         UpstreamUnreachable: the server could not be reached (`purpose` says what for).
+        ProxyRefused: the proxy wants other credentials (407).
     """
     return await _post(session, url, dict(form), {}, proxy=proxy, purpose=purpose)
 
@@ -214,10 +215,12 @@ async def _post(
             proxy=proxy,
             timeout=TOKEN_TIMEOUT,
         ) as response:
+            if response.status == PROXY_AUTH_REQUIRED and proxy is not None:
+                raise proxy_refused(proxy)  # a plain-http proxy's own answer
             return response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         service = f"the OpenAI sign-in server (to {purpose})"
-        raise unreachable(service, url, exc, proxy=proxy) from exc
+        raise unreachable(service, url, exc, proxy=proxy) from exc  # a proxy's 407 said as such
 
 
 def _failure(what: str, status: int, body: bytes, *, secrets: tuple[str, ...]) -> GatewayError:
