@@ -283,6 +283,46 @@ def test_add_keeps_the_codex_cli_working_when_it_shares_the_token(
     assert fake.is_live(cli_tokens["refresh_token"])
 
 
+def test_add_into_a_state_directory_taking_no_files_spends_nothing(
+    served: tuple[FakeOAuth, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.faults.upstream.test_kiro_faults import taking_no_files
+
+    fake, url = served
+    pasted = fake.login(account_id="acct-7")
+    config = config_for(tmp_path, url)
+    state = config.codex_auth_path.parent
+    state.mkdir(parents=True, mode=0o700)
+
+    with taking_no_files(state):
+        assert run(config, "add", "--refresh-token", pasted.refresh_token) == 1
+
+    err = capsys.readouterr().err
+    assert f"cannot add the account: {state} does not take new files" in err
+    assert "`codex2claudecode accounts add` again" in err
+    assert fake.grants == 0 and fake.is_live(pasted.refresh_token)  # still the user's to use
+    assert list(state.iterdir()) == []
+
+
+def test_add_whose_save_fails_after_the_grant_keeps_the_login_in_a_rescue_file(
+    served: tuple[FakeOAuth, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake, url = served
+    pasted = fake.login(account_id="acct-8")
+    config = config_for(tmp_path, url)
+    config.codex_auth_path.mkdir(parents=True)  # the directory takes files, this path does not
+
+    assert run(config, "add", "--refresh-token", pasted.refresh_token) == 1
+
+    [rescue] = config.codex_auth_path.parent.glob("auth-codex.json.rescue-*.json")
+    assert rescue.stat().st_mode & 0o777 == 0o600
+    saved = json.loads(rescue.read_text())
+    assert fake.grants == 1 and fake.is_live(saved["refresh_token"])  # the new login, kept
+    err = capsys.readouterr().err
+    assert "could NOT be saved" in err and str(rescue) in err
+    assert saved["refresh_token"] not in err and pasted.refresh_token not in err
+
+
 def test_add_with_a_refused_token_stores_nothing_and_hides_it(
     served: tuple[FakeOAuth, str],
     tmp_path: Path,

@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
 
+import orjson
+
+from codex2claudecode.accounts.files import write_rescue
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.pool import wait_text
 from codex2claudecode.backends.codex.accounts import jwt
@@ -18,6 +21,7 @@ from codex2claudecode.backends.codex.accounts.credentials import CodexCredential
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.commands import kiro_accounts, parsers
+from codex2claudecode.commands.state_dir import unwritable
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest
 
@@ -132,15 +136,43 @@ def _add(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> 
     access = _read_token(args.access_token, "Access token") if args.access_token else None
     refresh = _read_token(args.refresh_token, "Refresh token")
     chosen_id = clean_token(args.account_id) if args.account_id else None
+    # Redeeming spends the pasted refresh token: only where the new one can be kept.
+    problem = unwritable(store.path.parent, failing="cannot add the account", again="accounts add")
+    if problem is not None:
+        print(f"codex2claudecode: {problem}", file=sys.stderr)
+        return 1
     creds = asyncio.run(_redeem(config, refresh))
     account_id = chosen_id or creds.account_id or jwt.chatgpt_account_id(None, access)
     if not account_id:
         raise InvalidRequest(
             "Cannot tell which ChatGPT account these tokens belong to; pass --account-id."
         )
-    saved = store.upsert(replace(creds, account_id=account_id, key=account_id), write_back=True)
+    creds = replace(creds, account_id=account_id, key=account_id)
+    try:
+        saved = store.upsert(creds, write_back=True)
+    except OSError as exc:
+        _rescue(store, creds, exc)
+        return 1
     print(added_message(saved, config, how="Added"))
     return 0
+
+
+def _rescue(store: CodexAccountStore, creds: CodexCredentials, exc: OSError) -> None:
+    """Say loudly where the new login went when its save failed after the grant was spent."""
+    data = orjson.dumps(creds, default=str, option=orjson.OPT_INDENT_2)
+    rescue = write_rescue(store.path, data, now=time.time())
+    where = (
+        f"They were written to {rescue} (mode 0600): copy its tokens into {store.path} once it "
+        "can be written, or sign in again with `codex2claudecode login`."
+        if rescue is not None
+        else "No rescue file could be written either: sign in again with "
+        "`codex2claudecode login` once the disk is fixed."
+    )
+    print(
+        f"codex2claudecode: the new login could NOT be saved to {store.path} "
+        f"({exc.strerror or exc}); the pasted refresh token is spent. {where}",
+        file=sys.stderr,
+    )
 
 
 def _use(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:

@@ -8,7 +8,6 @@ import sys
 
 import aiohttp
 
-from codex2claudecode.accounts.files import probe_writable
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
 from codex2claudecode.backends.codex.accounts.device_login import (
     complete_device_login,
@@ -22,6 +21,7 @@ from codex2claudecode.backends.codex.accounts.login import (
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.commands import parsers
 from codex2claudecode.commands.accounts import added_message
+from codex2claudecode.commands.state_dir import unwritable
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, NoAccount
 
@@ -32,9 +32,6 @@ def add_parser(subparsers: parsers.Subparsers) -> None:
         func=run, open_browser=open_in_browser, callback_ports=DEFAULT_PORTS
     )
 
-
-PROBE_BYTES = 64 * 1024
-"""What the state directory must take before a sign-in starts: far more than an account."""
 
 KIRO_LOGIN = (
     "`login` signs in to ChatGPT (Codex); Kiro accounts are not signed in here. Sign in with "
@@ -49,9 +46,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         print(f"codex2claudecode: {KIRO_LOGIN}", file=sys.stderr)
         return 2
     store = CodexAccountStore.from_config(config)
-    unwritable = _unwritable(store)
-    if unwritable is not None:  # said before the user signs in, not after
-        print(f"codex2claudecode: {unwritable}", file=sys.stderr)
+    problem = unwritable(store.path.parent)
+    if problem is not None:  # said before the user signs in, not after
+        print(f"codex2claudecode: {problem}", file=sys.stderr)
         return 1
     try:
         creds = asyncio.run(_device(config) if args.device else _browser(args, config))
@@ -123,21 +120,6 @@ async def _device(config: Config) -> CodexCredentials:
         return await complete_device_login(
             session, device, issuer=config.openai_auth_url, token_url=url, proxy=proxy
         )
-
-
-def _unwritable(store: CodexAccountStore) -> str | None:
-    """Why the new login could not be saved, checked before anyone signs in; None if it can."""
-    directory = store.path.parent
-    try:
-        probe_writable(directory, PROBE_BYTES)
-    except OSError as exc:
-        return (
-            f"cannot sign in: {directory} does not take new files ({exc.strerror or exc}), "
-            "so the new login could not be saved there. Free disk space or make it writable "
-            "(or point CODEX2CLAUDECODE_HOME elsewhere), then run `codex2claudecode login` "
-            "again."
-        )
-    return None
 
 
 def _codex_cli_login(store: CodexAccountStore) -> CodexCredentials | None:
