@@ -109,5 +109,10 @@ def _grant_error(
             detail = detail.replace(secret, "[redacted]")
     message = f"Codex token refresh failed: HTTP {status}" + (f" ({detail})" if detail else "")
     if status == 429 or status >= 500:
-        return UpstreamUnavailable(message)
-    return UpstreamFailed(message)
+        return UpstreamUnavailable(
+            f"{message}: the OpenAI sign-in server is busy or failing. The saved login is kept; "
+            "try again in a moment"
+        )
+    return UpstreamFailed(
+        f"{message}. If it keeps failing, sign in again: run `codex2claudecode login`"
+    )
