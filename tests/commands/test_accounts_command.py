@@ -169,6 +169,25 @@ def test_list_shows_each_accounts_limits(
     assert "limited, back in 2h" in second
 
 
+def test_list_shows_a_login_found_dead_while_reading_limits(
+    served: tuple[FakeOAuth, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake, url = served
+    config = config_for(tmp_path, url)
+    tokens = fake.login(account_id="acct-1", email="one@example.com", expires_in=-10)
+    write_cli(config, tokens, email="one@example.com")
+    CodexAccountStore.from_config(config).import_codex_cli()
+    config.codex_cli_auth_path.unlink()
+    fake.refresh_elsewhere(tokens)  # its refresh token was spent by another program
+
+    assert run(config, "list") == 0
+
+    out = capsys.readouterr().out
+    row = out.splitlines()[1]
+    assert row.split()[:2] == ["*", "acct-1"] and "needs login" in row, out
+    assert "acct-1 needs a new login" in out
+
+
 def test_list_reports_a_broken_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = config_for(tmp_path)
     config.codex_auth_path.parent.mkdir(parents=True)

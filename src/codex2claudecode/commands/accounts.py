@@ -79,6 +79,8 @@ def _list(args: argparse.Namespace, config: Config, store: CodexAccountStore) ->
         legend = ["LIMITS: not asked (--offline); `codex2claudecode limits` shows them."]
     else:
         limits, legend = _limits_column(config, now)
+        # Asking may have refreshed a login, or found it dead: show the files as they are now.
+        summaries = store.summaries() or summaries
     print(render_table(summaries, now=now, limits=limits))
     print()
     print("\n".join(legend + _list_notes(summaries, config, store)))
