@@ -147,7 +147,7 @@ class CodexPool:
             return AccountLimits(member.key, None, None, active, None, problem=exc.message)
         snapshot = self._record_usage(member, reply)
         plan = (snapshot.plan if snapshot else None) or creds.plan
-        problem = None if snapshot else f"the usage endpoint answered HTTP {reply.status}"
+        problem = None if snapshot else _usage_problem(reply)
         return AccountLimits(member.key, creds.email, plan, active, snapshot, problem)
 
     def _record_usage(self, member: CodexMember, reply: UpstreamReply) -> Snapshot | None:
@@ -243,3 +243,12 @@ def build_codex_pool(
 ) -> CodexPool:
     """The server's Codex accounts: files re-checked at most once a second."""
     return CodexPool(config, http, strategy=strategy, recheck_interval=1.0)
+
+
+def _usage_problem(reply: UpstreamReply) -> str:
+    """Why `wham/usage` gave no limits, for the limits panel."""
+    said = f"the usage endpoint answered HTTP {reply.status}"
+    if reply.status == 200:
+        return f"{said} with no usage data"
+    retry = next((v.strip() for k, v in reply.headers if k.lower() == "retry-after"), "")
+    return f"{said} (retry after {retry} s)" if retry.isdigit() else said

@@ -14,13 +14,13 @@ import orjson
 
 from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials
+from codex2claudecode.backends.connection import PROXY_AUTH_REQUIRED, proxy_refused, unreachable
 from codex2claudecode.errors import (
     AuthenticationFailed,
     GatewayError,
     UpstreamFailed,
     UpstreamUnavailable,
 )
-from codex2claudecode.http_client import unreachable
 
 CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 """The Codex CLI's public OAuth client id."""
@@ -214,6 +214,8 @@ async def _post(
             proxy=proxy,
             timeout=TOKEN_TIMEOUT,
         ) as response:
+            if response.status == PROXY_AUTH_REQUIRED:  # a plain-http proxy answers itself
+                raise proxy_refused(proxy)
             return response.status, await response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         service = f"the OpenAI sign-in server (to {purpose})"
