@@ -3,11 +3,12 @@
 The work is done by the account stores the `accounts` and `login` commands use
 (`backends/<provider>/accounts/`); this module only picks the provider's store and turns its
 summaries into rows. Store calls read and write small files: callers run them off the UI
-thread (`asyncio.to_thread`). The sign-in flows that need the network are coroutines.
+thread (`tui.blocking.off_loop`). The sign-in flows that need the network are coroutines.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import assert_never
@@ -171,7 +172,11 @@ async def add_codex_tokens(config: Config, values: Mapping[str, str]) -> str:
     if not account_id:
         raise InvalidRequest("Cannot tell which ChatGPT account these tokens belong to.")
     store = CodexAccountStore.from_config(config)
-    saved = store.upsert(replace(creds, account_id=account_id, key=account_id), write_back=True)
+    # The grant is spent: the save waits for the file lock in a thread that the exit waits
+    # for too (not `off_loop`'s), so that Ctrl+C meanwhile cannot drop the new tokens.
+    saved = await asyncio.to_thread(
+        store.upsert, replace(creds, account_id=account_id, key=account_id), write_back=True
+    )
     return f"Added {saved.email or saved.key}; it is now the active Codex account."
 
 

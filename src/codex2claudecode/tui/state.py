@@ -11,6 +11,7 @@ import aiohttp
 from codex2claudecode.backends.codex.fast_mode import FastMode
 from codex2claudecode.errors import GatewayError
 from codex2claudecode.tui import accounts
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.session import Session
 from codex2claudecode.tui.traffic import read_traffic
 from codex2claudecode.tui.widgets.dashboard import DashboardState
@@ -41,7 +42,7 @@ class StateReader:
 
     async def status(self) -> dict[str, object]:
         """Provider, account, fast mode and traffic."""
-        return await asyncio.to_thread(self._status)
+        return await off_loop(self._status)
 
     def _status(self) -> dict[str, object]:
         session = self._session

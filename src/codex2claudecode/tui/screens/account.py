@@ -3,8 +3,6 @@ Enter makes one active, and the next request runs on it."""
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
@@ -13,6 +11,7 @@ from codex2claudecode.backends.base import AccountLimits
 from codex2claudecode.errors import GatewayError
 from codex2claudecode.tui import accounts, render
 from codex2claudecode.tui.accounts import AccountRow
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -40,7 +39,7 @@ class AccountScreen(Panel):
     async def _load(self) -> None:
         session = self.session
         try:
-            self._rows = await asyncio.to_thread(
+            self._rows = await off_loop(
                 accounts.rows, session.config, session.provider, session.clock()
             )
         except (GatewayError, OSError) as exc:
@@ -87,8 +86,9 @@ class AccountScreen(Panel):
         session = self.session
         row = next((r for r in self._rows if r.key == key), None)
         name = row.name if row else key
+        self.note(f"Switching to {name}…")
         try:
-            chosen = await asyncio.to_thread(accounts.use, session.config, session.provider, key)
+            chosen = await off_loop(accounts.use, session.config, session.provider, key)
         except (GatewayError, OSError) as exc:
             self.note(f"Cannot switch to {name}: {exc}", error=True)
             return

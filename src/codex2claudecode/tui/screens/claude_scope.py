@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -48,3 +49,13 @@ def diff_lines(env: Mapping[str, object], change: EnvChange) -> list[str]:
 def _shown(key: str, value: object) -> str:
     text = value if isinstance(value, str) else repr(value)
     return mask_secret(text) if key == AUTH_TOKEN else text
+
+
+def cannot_write(path: Path, exc: OSError) -> str:
+    """Why the settings file `path` was not written, and what to do (the error itself names
+    a temp file beside it, or the gateway's own draft of the models)."""
+    why = exc.strerror or str(exc)
+    where = Path(exc.filename).parent if isinstance(exc.filename, str) else path.parent
+    if where != path.parent:
+        return f"cannot write in {where} ({why}); make it writable."
+    return f"cannot write {path} ({why}); make {where} writable, or choose another settings file."

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from codex2claudecode.backends.codex.fast_mode import FastMode
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -32,7 +31,7 @@ class FastModeScreen(Panel):
 
     @work(exclusive=True)
     async def _load(self) -> None:
-        enabled = await asyncio.to_thread(FastMode.from_config(self.session.config).enabled)
+        enabled = await off_loop(FastMode.from_config(self.session.config).enabled)
         choices = self.query_one("#choices", OptionList)
         choices.highlighted = 0 if enabled else 1
         choices.focus()
@@ -45,7 +44,7 @@ class FastModeScreen(Panel):
     @work(exclusive=True)
     async def _save(self, enabled: bool) -> None:
         try:
-            await asyncio.to_thread(FastMode.from_config(self.session.config).set_enabled, enabled)
+            await off_loop(FastMode.from_config(self.session.config).set_enabled, enabled)
         except OSError as exc:
             self.note(f"Cannot save fast mode: {exc}", error=True)
             return

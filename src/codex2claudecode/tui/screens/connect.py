@@ -4,6 +4,8 @@ login, sign in with a browser or a device code (Codex), or paste tokens (masked)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import aiohttp
 from textual import on, work
@@ -20,7 +22,9 @@ from codex2claudecode.backends.codex.accounts.device_login import (
 from codex2claudecode.backends.codex.accounts.login import BrowserLogin
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.errors import GatewayError
+from codex2claudecode.tasks import spawn
 from codex2claudecode.tui import accounts
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -77,9 +81,7 @@ class ConnectScreen(Panel):
     async def _import(self) -> None:
         session = self.session
         try:
-            message = await asyncio.to_thread(
-                accounts.import_login, session.config, session.provider
-            )
+            message = await off_loop(accounts.import_login, session.config, session.provider)
         except (GatewayError, OSError) as exc:
             self.note(f"Import failed: {exc}", error=True)
             return
@@ -100,7 +102,7 @@ class ConnectScreen(Panel):
                     proxy=config.proxies.for_url(url),
                 ) as login,
             ):  # fmt: skip
-                opened = await asyncio.to_thread(self.session.open_browser, login.url)
+                opened = await off_loop(self.session.open_browser, login.url)
                 how = "Your browser shows the sign-in page" if opened else "Open this URL here"
                 self._show_login(
                     f"{how}:\n{login.url}\n\nIt returns to http://localhost:{login.port}, so the "
@@ -141,7 +143,7 @@ class ConnectScreen(Panel):
     async def _save(self, creds: CodexCredentials) -> None:
         store = CodexAccountStore.from_config(self.session.config)
         try:
-            saved = await asyncio.to_thread(store.upsert, creds)
+            saved = await off_loop(store.upsert, creds)
         except OSError as exc:
             self.note(f"Cannot save the account: {exc}", error=True)
             return
@@ -174,14 +176,35 @@ class ConnectScreen(Panel):
         config = self.session.config
         try:
             if self.session.provider == "codex":
-                message = await accounts.add_codex_tokens(config, values)
+                message = await self._outliving(accounts.add_codex_tokens(config, values))
             else:
-                message = await asyncio.to_thread(accounts.add_kiro_tokens, config, values)
+                message = await off_loop(accounts.add_kiro_tokens, config, values)
         except (GatewayError, OSError, aiohttp.ClientError) as exc:
             self.note(f"Not added: {exc}", error=True)
             return
         self.session.accounts_changed()
         self.finish(message)
+
+    def _outliving(self, adding: Coroutine[Any, Any, str]) -> asyncio.Future[str]:
+        """`adding` run to its end even if this screen closes first: checking a pasted refresh
+        token spends it, so its replacement must be saved, and the dashboard says so."""
+        task = spawn(adding, name="connect-add-tokens")
+        app, session = self.app, self.session
+
+        def after_close(task: asyncio.Task[str]) -> None:
+            if task.cancelled():
+                return
+            error = task.exception()
+            if self.is_attached:
+                return  # the screen reports it
+            if error is None:
+                session.accounts_changed()
+                app.notify(task.result(), timeout=10)
+            else:
+                app.notify(f"Not added: {error}", severity="error", timeout=10)
+
+        task.add_done_callback(after_close)
+        return asyncio.shield(task)
 
 
 def screen(session: Session) -> Panel:

@@ -3,7 +3,6 @@ exchange; c copies it all."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, tzinfo
 
 import orjson
@@ -16,6 +15,7 @@ from textual.widgets import Static
 
 from codex2claudecode.requestlog import LogDetail, LogReader, LogUnreadable
 from codex2claudecode.tui import render
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -45,7 +45,7 @@ class LogDetailScreen(Panel):
     @work(exclusive=True)
     async def _load(self) -> None:
         try:
-            detail = await asyncio.to_thread(_read, self.session, self.request_id)
+            detail = await off_loop(_read, self.session, self.request_id)
         except LogUnreadable as exc:
             self.note(str(exc), error=True)
             return

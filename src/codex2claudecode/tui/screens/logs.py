@@ -3,7 +3,6 @@ filter, Enter opens a request in full, f follows the newest."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import tzinfo
@@ -16,6 +15,7 @@ from textual.widgets import DataTable, Input
 
 from codex2claudecode.requestlog import LogEntry, LogReader, LogUnreadable
 from codex2claudecode.tui import render
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.screens.log_detail import LogDetailScreen
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
@@ -60,7 +60,7 @@ class LogsScreen(Panel):
     @work(exclusive=True, group="poll")
     async def _poll(self) -> None:
         try:
-            new = await asyncio.to_thread(_read_after, self.session, self._last_seq)
+            new = await off_loop(_read_after, self.session, self._last_seq)
         except LogUnreadable as exc:
             self.note(str(exc), error=True)
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import cast
 
@@ -12,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Label, OptionList, Static
 
+from codex2claudecode.accounts.files import LockBusy
 from codex2claudecode.claude_settings import (
     MODEL_KEYS,
     ClaudeEnvDraft,
@@ -20,7 +20,8 @@ from codex2claudecode.claude_settings import (
     default_models,
     plan_set,
 )
-from codex2claudecode.tui.screens.claude_scope import diff_lines, scope_list
+from codex2claudecode.tui.blocking import off_loop
+from codex2claudecode.tui.screens.claude_scope import cannot_write, diff_lines, scope_list
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -65,7 +66,7 @@ class SetClaudeEnvScreen(Panel):
     async def _load_draft(self) -> None:
         defaults = default_models(self.session.models())
         try:
-            self.draft = await asyncio.to_thread(self.settings.load_draft, defaults)
+            self.draft = await off_loop(self.settings.load_draft, defaults)
         except ClaudeSettingsError as exc:
             self.note(str(exc), error=True)
             return
@@ -98,7 +99,7 @@ class SetClaudeEnvScreen(Panel):
             return
         self.draft = replace(self.draft, models=models)
         try:
-            env = await asyncio.to_thread(self.settings.read_env, self.scope) or {}
+            env = await off_loop(self.settings.read_env, self.scope) or {}
         except ClaudeSettingsError as exc:
             self.note(str(exc), error=True)
             return
@@ -127,12 +128,15 @@ class SetClaudeEnvScreen(Panel):
         assert self.scope is not None and self.draft is not None
         session, scope, draft = self.session, self.scope, self.draft
         try:
-            await asyncio.to_thread(self.settings.save_models, draft.models)
-            change = await asyncio.to_thread(
+            await off_loop(self.settings.save_models, draft.models)
+            change = await off_loop(
                 self.settings.set, scope, draft, base_url=session.base_url, token=session.token
             )
-        except (ClaudeSettingsError, OSError) as exc:
+        except (ClaudeSettingsError, LockBusy) as exc:
             self.note(f"Not written: {exc}", error=True)
+            return
+        except OSError as exc:
+            self.note(f"Not written: {cannot_write(self.settings.path(scope), exc)}", error=True)
             return
         path = self.settings.path(scope)
         private = (

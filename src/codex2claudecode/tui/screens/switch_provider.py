@@ -3,8 +3,6 @@ finish on the provider they started on, the next request goes to the new one."""
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import OptionList
@@ -15,6 +13,7 @@ from codex2claudecode.config import Provider
 from codex2claudecode.errors import GatewayError
 from codex2claudecode.provider_config import save_provider
 from codex2claudecode.tui import accounts
+from codex2claudecode.tui.blocking import off_loop
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -36,7 +35,7 @@ class SwitchProviderScreen(Panel):
         session = self.session
         options = []
         for name in session.router.providers.names:
-            count = await asyncio.to_thread(_account_count, session, name)
+            count = await off_loop(_account_count, session, name)
             mark = "● " if name == session.provider else "  "
             what = f"{count} account{'s' if count != 1 else ''}" if count >= 0 else "unreadable"
             options.append(Option(f"{mark}{PROVIDER_NAMES[name]}  ({what})", id=name))
@@ -69,10 +68,10 @@ class SwitchProviderScreen(Panel):
             f"running ones finish on {before}."
         )
         try:
-            await asyncio.to_thread(save_provider, session.config.provider_config_path, name)
+            await off_loop(save_provider, session.config.provider_config_path, name)
         except OSError as exc:
             message += f" (Not remembered for next time: {exc}.)"
-        if await asyncio.to_thread(_account_count, session, name) == 0:
+        if await off_loop(_account_count, session, name) == 0:
             message += " It has no account yet: /connect adds one."
         self.finish(message)
 

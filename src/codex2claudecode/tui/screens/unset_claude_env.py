@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import cast
 
 from textual import events, on, work
@@ -10,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import OptionList, Static
 
+from codex2claudecode.accounts.files import LockBusy
 from codex2claudecode.claude_settings import (
     ClaudeEnvDraft,
     ClaudeSettingsError,
@@ -17,7 +17,8 @@ from codex2claudecode.claude_settings import (
     default_models,
     plan_unset,
 )
-from codex2claudecode.tui.screens.claude_scope import diff_lines, scope_list
+from codex2claudecode.tui.blocking import off_loop
+from codex2claudecode.tui.screens.claude_scope import cannot_write, diff_lines, scope_list
 from codex2claudecode.tui.screens.panel import Panel
 from codex2claudecode.tui.session import Session
 
@@ -53,8 +54,8 @@ class UnsetClaudeEnvScreen(Panel):
         assert self.scope is not None
         defaults = default_models(self.session.models())
         try:
-            self.draft = await asyncio.to_thread(self.settings.load_draft, defaults)
-            env = await asyncio.to_thread(self.settings.read_env, self.scope)
+            self.draft = await off_loop(self.settings.load_draft, defaults)
+            env = await off_loop(self.settings.read_env, self.scope)
         except ClaudeSettingsError as exc:
             self.note(str(exc), error=True)
             return
@@ -85,9 +86,12 @@ class UnsetClaudeEnvScreen(Panel):
         assert self.scope is not None and self.draft is not None
         scope, draft = self.scope, self.draft
         try:
-            await asyncio.to_thread(self.settings.unset, scope, draft, token=self.session.token)
-        except (ClaudeSettingsError, OSError) as exc:
+            await off_loop(self.settings.unset, scope, draft, token=self.session.token)
+        except (ClaudeSettingsError, LockBusy) as exc:
             self.note(f"Not changed: {exc}", error=True)
+            return
+        except OSError as exc:
+            self.note(f"Not changed: {cannot_write(self.settings.path(scope), exc)}", error=True)
             return
         self.finish(f"Removed the gateway from {self.settings.path(scope)}.")
 
