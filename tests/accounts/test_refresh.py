@@ -148,13 +148,13 @@ async def test_leftover_temp_files_and_loose_modes_are_fixed_at_start(
 ) -> None:
     fake, url = served
     write_account(account, fake.login(), expires_in=3600)
-    old = account.parent / f".{account.name}.abc123.tmp"
+    old = account.parent / f".{account.name}.abc12345.tmp"
     old.write_text('{"refresh": "leaked"}')
     probe = account.parent / ".write-probe.ghi789.tmp"  # a kill during the writability probe
     probe.write_bytes(b"\0" * 65536)
     for leftover in (old, probe):
         os.utime(leftover, (time.time() - 3600, time.time() - 3600))
-    fresh = account.parent / f".{account.name}.def456.tmp"  # another process writing now
+    fresh = account.parent / f".{account.name}.def45678.tmp"  # another process writing now
     fresh.write_text("{}")
     account.chmod(0o644)
     account.parent.chmod(0o755)

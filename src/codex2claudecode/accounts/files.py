@@ -7,8 +7,11 @@ Every credential store (ours and the foreign Codex CLI / Kiro files) writes thro
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
+import re
+import shlex
 import stat
 import sys
 import tempfile
@@ -24,6 +27,8 @@ _DIR_MODE = 0o700
 _PROBE_PREFIX = ".write-probe."
 _STALE_TEMP_AGE = 60.0
 """Seconds after which a temp file beside a credential file is a leftover of a killed write."""
+_MKSTEMP_RANDOM = re.compile(r"[a-z0-9_]{8}")
+"""The part `tempfile.mkstemp` puts between our prefix and suffix (`atomic_write`'s names)."""
 
 
 class InvalidJSONFile(ValueError):
@@ -298,16 +303,22 @@ def write_rescue(path: Path, data: bytes, *, now: float) -> Path | None:
     return None
 
 
-def tidy(path: Path, *, now: float) -> None:
-    """Start-up care for a credential file we own: remove temp files a killed write (or
-    write probe) left beside it, and close a file or directory left open to other users
-    (mode 0600 / 0700)."""
+def tidy(path: Path, *, now: float, owner: str | None = None) -> None:
+    """Start-up care for a credential file we write: remove the temp files a killed write (or
+    write probe) left beside it, and close a file or directory left open to other users.
+
+    `owner` names the program whose file it is when it is not ours (e.g. "the Kiro IDE"): its
+    directory is shared, so only our own atomic writes' leftovers go, and a loose mode is
+    warned about once (with the `chmod` that closes it), never changed. Our own file and
+    directory are set to 0600 / 0700.
+    """
     directory = path.parent
     try:
         leftovers = [
-            *directory.glob(f".{path.name}.*.tmp"),
-            *directory.glob(f"{_PROBE_PREFIX}*.tmp"),
+            p for p in directory.glob(f".{glob.escape(path.name)}.*.tmp") if _temp_of(path, p)
         ]
+        if owner is None:  # probes go to our own directories only
+            leftovers += directory.glob(f"{_PROBE_PREFIX}*.tmp")
     except OSError:
         return
     for leftover in leftovers:
@@ -316,6 +327,9 @@ def tidy(path: Path, *, now: float) -> None:
                 leftover.unlink()
                 log.warning("removed %s, left over from an interrupted write", leftover)
     if sys.platform == "win32":
+        return
+    if owner is not None:
+        _warn_if_open(path, owner)
         return
     with contextlib.suppress(OSError):
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -337,3 +351,32 @@ def tidy(path: Path, *, now: float) -> None:
                 directory,
                 mode,
             )
+
+
+def _temp_of(path: Path, candidate: Path) -> bool:
+    """Whether `candidate` is named as `atomic_write(path)` names its temp files."""
+    random = candidate.name[len(path.name) + 2 : -len(".tmp")]
+    return _MKSTEMP_RANDOM.fullmatch(random) is not None
+
+
+_warned_open: set[Path] = set()
+"""Other programs' files already warned about in this process (once is enough)."""
+
+
+def _warn_if_open(path: Path, owner: str) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if not mode & 0o077 or path in _warned_open:
+        return
+    _warned_open.add(path)
+    log.warning(
+        "%s holds %s's login tokens and is open to other users (mode %o). It is %s's file, "
+        "so it is left as it is; to close it, run: chmod 600 %s",
+        path,
+        owner,
+        mode,
+        owner,
+        shlex.quote(str(path)),
+    )

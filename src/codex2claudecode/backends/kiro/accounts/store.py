@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from codex2claudecode.accounts.files import FileLock, locked, signature
+from codex2claudecode.accounts.files import FileLock, locked, signature, tidy
 from codex2claudecode.backends.kiro.accounts.credentials import (
     SOURCE_FIELDS,
     InvalidEntry,
@@ -59,6 +59,8 @@ _SELECT_HINT = (
     "run `codex2claudecode accounts list --provider kiro` to see them, and set KIRO_AUTH_ACCOUNT "
     "to one of them or unset it."
 )
+IDE = "the Kiro IDE"
+"""Who owns the token files an account is imported from (and written back to)."""
 _OPTIONAL_SOURCE_FIELDS = ("profileArn", "clientIdHash", "clientId", "clientSecret", "accountId")
 """Fields a pull from the IDE file removes from the managed entry when the IDE has none (§2.8)."""
 
@@ -97,6 +99,7 @@ class KiroAccountStore:
         self._default_region = default_region
         self._clock = clock
         self._registrations = Registrations([ide_path.parent])
+        self._tidied = False
 
     @classmethod
     def from_config(cls, config: Config, account: str | None = None) -> KiroAccountStore:
@@ -238,12 +241,30 @@ class KiroAccountStore:
 
     def _managed(self) -> TokenFile | None:
         try:
-            return read_token_file(self.path)
+            managed = read_token_file(self.path)
         except NoAccount as exc:
             raise NoAccount(
                 f"{exc.message} It holds this tool's Kiro accounts: fix it, or move it away "
                 "to start again."
             ) from exc
+        if not self._tidied:
+            self._tidied = True
+            self._tidy(managed)
+        return managed
+
+    def _tidy(self, managed: TokenFile | None) -> None:
+        """Start-up care (`files.tidy`) for every file this store writes: ours, the IDE's token
+        file (the store when ours is missing) and each file an account was imported from
+        (refreshed tokens are written back there)."""
+        now = self._clock()
+        tidy(self.path, now=now)
+        sources = {self.ide_path}
+        for entry in managed.entries if managed else []:
+            linked = text(entry.get("sourceAuthFile"))
+            if linked is not None:
+                sources.add(Path(linked).expanduser())
+        for source in sorted(sources):
+            tidy(source, now=now, owner=IDE)
 
     def _credentials(self, token_file: TokenFile, index: int) -> KiroCredentials:
         entry = token_file.entries[index]
