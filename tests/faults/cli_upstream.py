@@ -28,6 +28,7 @@ from tests.fakes.codex import FakeCodex
 from tests.fakes.kiro import FakeKiro
 from tests.fakes.kiro_oauth import SOCIAL_ARN, FakeKiroOAuth
 from tests.fakes.oauth import FakeOAuth
+from tests.fakes.proxy407 import ProxyAsking407
 from tests.fakes.server import run_app
 from tests.fakes.wham import FakeWham
 
@@ -78,36 +79,12 @@ class Hostile:
         self._stop.set()
 
 
-class Proxy407:
-    """An HTTPS proxy that wants credentials it never accepts."""
-
-    def __init__(self) -> None:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.port: int = self._sock.getsockname()[1]
-        self.asked = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self._sock.accept()
-                with conn:
-                    conn.recv(65536)
-                    self.asked += 1
-                    conn.sendall(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                        b'Proxy-Authenticate: Basic realm="corp"\r\n'
-                        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
+class Proxy407(ProxyAsking407):
+    """An HTTPS proxy that wants credentials it never accepts, at `url` (with `SECRET`)."""
 
     @property
     def url(self) -> str:
         return f"http://alice:{SECRET}@127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self._sock.close()
 
 
 def dead_proxy() -> str:

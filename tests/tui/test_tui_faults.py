@@ -25,9 +25,9 @@ from codex2claudecode.tui.screens.connect import ConnectScreen
 from codex2claudecode.tui.screens.limits import LimitsScreen
 from codex2claudecode.tui.screens.logs import LogsScreen
 from codex2claudecode.tui.screens.set_claude_env import SetClaudeEnvScreen
+from tests.fakes.proxy407 import ProxyAsking407
 from tests.fakes.server import run_app
 from tests.fakes.wham import FakeWham, WhamReply
-from tests.faults.upstream.test_codex_faults import ProxyAsking407
 from tests.faults.upstream.test_kiro_faults import REFUSED, taking_no_files
 from tests.tui.conftest import Harness
 from tests.tui.test_commands import closed, opened

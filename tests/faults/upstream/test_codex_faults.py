@@ -4,11 +4,9 @@ is intact."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -16,6 +14,7 @@ import pytest
 
 from tests.e2e.conftest import Env, GatewayFactory
 from tests.fakes.codex import Reply
+from tests.fakes.proxy407 import ProxyAsking407
 from tests.fakes.responses_events import text_answer
 
 BODY = {"model": "gpt-5.4", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
@@ -159,39 +158,6 @@ def test_a_401_for_ever_spends_one_grant_at_most(env: Env, start_gateway: Gatewa
 
 
 # ---------------------------------------------------------------------- proxies
-
-
-class ProxyAsking407:
-    """A proxy that wants credentials it never accepts."""
-
-    def __init__(self) -> None:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self._sock.accept()
-                with conn:
-                    conn.recv(65536)
-                    conn.sendall(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                        b'Proxy-Authenticate: Basic realm="corp"\r\n'
-                        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-
-    def close(self) -> None:
-        self._sock.close()
-
-
-@pytest.fixture
-def proxy407() -> Iterator[ProxyAsking407]:
-    proxy = ProxyAsking407()
-    yield proxy
-    proxy.close()
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])

@@ -36,9 +36,9 @@ from tests.fakes.kiro_stream import (
     tool_use,
     usage,
 )
+from tests.fakes.proxy407 import ProxyAsking407
 from tests.fakes.server import run_app
 from tests.faults.conftest import connect
-from tests.faults.upstream.test_codex_faults import ProxyAsking407
 
 BODY: dict[str, Any] = {
     "model": "claude-sonnet-4-5",
@@ -448,13 +448,6 @@ FUTILE = (
 
 
 # ---------------------------------------------------------------------- proxies
-
-
-@pytest.fixture
-def proxy407() -> Iterator[ProxyAsking407]:
-    proxy = ProxyAsking407()
-    yield proxy
-    proxy.close()
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])

@@ -15,10 +15,11 @@ from tests.e2e.conftest import Env, GatewayFactory, KiroEnv, kiro_env
 from tests.fakes.codex import Reply
 from tests.fakes.kiro import KiroReply
 from tests.fakes.kiro_stream import assistant_text
+from tests.fakes.proxy407 import ProxyAsking407
 from tests.faults.test_openai_faults import ROUTES, create, error_of
-from tests.faults.upstream.test_codex_faults import FAST, ProxyAsking407, intact, proxy407
+from tests.faults.upstream.test_codex_faults import FAST, intact
 
-__all__ = ["intact", "kiro_env", "proxy407"]  # fixtures shared with other suites
+__all__ = ["intact", "kiro_env"]  # fixtures shared with other suites
 
 
 @pytest.fixture
