@@ -197,6 +197,7 @@ def kiro_env(tmp_path: Path) -> Iterator[KiroEnv]:
                 }
             )
         )
+        env.ide.chmod(0o600)  # as the Kiro IDE leaves it (a looser mode is warned about)
         yield env
 
 

@@ -365,11 +365,12 @@ _warned_open: set[Path] = set()
 
 def _warn_if_open(path: Path, owner: str) -> None:
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        st = path.stat()
     except OSError:
         return
-    if not mode & 0o077 or path in _warned_open:
-        return
+    mode = stat.S_IMODE(st.st_mode)
+    if not stat.S_ISREG(st.st_mode) or not mode & 0o077 or path in _warned_open:
+        return  # not a token file (a directory in its place is reported by its reader)
     _warned_open.add(path)
     log.warning(
         "%s holds %s's login tokens and is open to other users (mode %o). It is %s's file, "
