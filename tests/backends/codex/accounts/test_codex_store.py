@@ -472,3 +472,43 @@ def test_lock_is_on_the_managed_file(files: Files) -> None:
     store = files.store()
     with store.lock():
         assert (files.managed.parent / "auth-codex.json.lock").exists()
+
+
+# ---------------------------------------------------------------------- start-up care
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_the_codex_cli_file_gets_start_up_care_without_being_changed(
+    files: Files, caplog: pytest.LogCaptureFixture
+) -> None:
+    """We write refreshed tokens back to the Codex CLI's file: a killed write of ours leaves a
+    temp file (holding a refresh token) beside it, which goes once stale; the file itself is
+    the CLI's, so a loose mode is said, with the fix, and left as it is."""
+    import os
+    import tempfile
+
+    files.write(files.cli, cli_document(token()))
+    files.cli.chmod(0o644)
+    made = []
+    for age in (3600, 0):
+        fd, name = tempfile.mkstemp(prefix=".auth.json.", suffix=".tmp", dir=files.cli.parent)
+        os.close(fd)
+        os.utime(name, (NOW - age, NOW - age))
+        made.append(Path(name))
+    other = files.cli.parent / ".auth.json.before-upgrade.tmp"  # not a name of ours
+    other.write_text("{}")
+    os.utime(other, (NOW - 3600, NOW - 3600))
+
+    with caplog.at_level("WARNING"):
+        files.store().load()
+        files.store().load()  # a second store in the process: said once
+
+    stale, fresh = made
+    assert not stale.exists() and fresh.exists() and other.exists()
+    assert mode_of(files.cli) == 0o644
+    warnings = [r.getMessage() for r in caplog.records if "open to other users" in r.getMessage()]
+    assert warnings == [
+        f"{files.cli} holds the Codex CLI's login tokens and is open to other users (mode 644). "
+        f"It is the Codex CLI's file, so it is left as it is; to close it, run: chmod 600 "
+        f"{files.cli}"
+    ]

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import orjson
 
-from codex2claudecode.accounts.files import FileLock, atomic_write, locked, read_json, signature
+from codex2claudecode.accounts.files import (
+    FileLock,
+    atomic_write,
+    locked,
+    read_json,
+    signature,
+    tidy,
+)
 from codex2claudecode.backends.codex.accounts.account_info import ACCOUNT_INFO_NAME, AccountInfoFile
 from codex2claudecode.backends.codex.accounts.cli_file import (
     read_codex_cli,
@@ -57,6 +64,10 @@ class _Managed:
     is_array: bool
 
 
+CODEX_CLI = "the Codex CLI"
+"""Whose file `codex_cli_path` is, in what start-up care says of it."""
+
+
 class CodexAccountStore:
     """The Codex accounts of one managed file, one of them selected by `account`.
 
@@ -77,6 +88,7 @@ class CodexAccountStore:
         self.account = account
         self._clock = clock
         self._info = AccountInfoFile(path.parent / ACCOUNT_INFO_NAME, clock=clock)
+        self._tidied = False
 
     @classmethod
     def from_config(cls, config: Config) -> CodexAccountStore:
@@ -110,6 +122,11 @@ class CodexAccountStore:
         Raises:
             NoAccount: no file holds a usable account, or `account` matches none of them.
         """
+        if not self._tidied:
+            # We write refreshed tokens back to the Codex CLI's file (or use it as the store):
+            # what a killed write of ours left beside it goes, and a loose mode is said once.
+            self._tidied = True
+            tidy(self.codex_cli_path, now=self._clock(), owner=CODEX_CLI)
         managed = self._read_managed()
         if managed is None:
             return self._load_cli()
