@@ -8,20 +8,15 @@ import getpass
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
-import orjson
-
-from codex2claudecode.accounts.files import write_rescue
 from codex2claudecode.accounts.limits import Snapshot
 from codex2claudecode.accounts.pool import wait_text
-from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.backends.codex.accounts.credentials import CodexCredentials, clean_token
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.codex.accounts.summary import AccountSummary
 from codex2claudecode.commands import kiro_accounts, parsers
-from codex2claudecode.commands.state_dir import unwritable
+from codex2claudecode.commands.state_dir import said
 from codex2claudecode.config import Config
 from codex2claudecode.errors import GatewayError, InvalidRequest
 
@@ -135,46 +130,29 @@ def _import(args: argparse.Namespace, config: Config, store: CodexAccountStore) 
 
 
 def _add(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
+    # The network and the flow of a pasted token only for this action (aiohttp: ~150 ms).
+    from codex2claudecode.backends.codex.accounts.pasted import (
+        StateUnwritable,
+        UnsavedLogin,
+        add_pasted,
+    )
+
     access = _read_token(args.access_token, "Access token") if args.access_token else None
     refresh = _read_token(args.refresh_token, "Refresh token")
     chosen_id = clean_token(args.account_id) if args.account_id else None
-    # Redeeming spends the pasted refresh token: only where the new one can be kept.
-    problem = unwritable(store.path.parent, failing="cannot add the account", again="accounts add")
-    if problem is not None:
-        print(f"codex2claudecode: {problem}", file=sys.stderr)
-        return 1
-    creds = asyncio.run(_redeem(config, refresh))
-    account_id = chosen_id or creds.account_id or jwt.chatgpt_account_id(None, access)
-    if not account_id:
-        raise InvalidRequest(
-            "Cannot tell which ChatGPT account these tokens belong to; pass --account-id."
-        )
-    creds = replace(creds, account_id=account_id, key=account_id)
     try:
-        saved = store.upsert(creds, write_back=True)
-    except OSError as exc:
-        _rescue(store, creds, exc)
+        saved = asyncio.run(add_pasted(config, refresh, account_id=chosen_id, access_token=access))
+    except StateUnwritable as exc:
+        print(
+            f"codex2claudecode: {said(exc, 'cannot add the account', 'accounts add')}",
+            file=sys.stderr,
+        )
+        return 1
+    except UnsavedLogin as exc:
+        print(f"codex2claudecode: {exc}", file=sys.stderr)
         return 1
     print(added_message(saved, config, how="Added"))
     return 0
-
-
-def _rescue(store: CodexAccountStore, creds: CodexCredentials, exc: OSError) -> None:
-    """Say loudly where the new login went when its save failed after the grant was spent."""
-    data = orjson.dumps(creds, default=str, option=orjson.OPT_INDENT_2)
-    rescue = write_rescue(store.path, data, now=time.time())
-    where = (
-        f"They were written to {rescue} (mode 0600): copy its tokens into {store.path} once it "
-        "can be written, or sign in again with `codex2claudecode login`."
-        if rescue is not None
-        else "No rescue file could be written either: sign in again with "
-        "`codex2claudecode login` once the disk is fixed."
-    )
-    print(
-        f"codex2claudecode: the new login could NOT be saved to {store.path} "
-        f"({exc.strerror or exc}); the pasted refresh token is spent. {where}",
-        file=sys.stderr,
-    )
 
 
 def _use(args: argparse.Namespace, config: Config, store: CodexAccountStore) -> int:
@@ -313,15 +291,3 @@ def _read_token(value: str, label: str) -> str:
     if not token:
         raise InvalidRequest(f"{label} is empty.")
     return token
-
-
-async def _redeem(config: Config, refresh_token: str) -> CodexCredentials:
-    import aiohttp
-
-    from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
-
-    url = config.openai_token_url
-    async with aiohttp.ClientSession(trust_env=False) as session:
-        return await redeem_refresh_token(
-            session, token_url=url, refresh_token=refresh_token, proxy=config.proxies.for_url(url)
-        )

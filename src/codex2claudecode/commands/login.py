@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         print(f"codex2claudecode: {KIRO_LOGIN}", file=sys.stderr)
         return 2
     store = CodexAccountStore.from_config(config)
-    problem = unwritable(store.path.parent)
+    problem = unwritable(store)
     if problem is not None:  # said before the user signs in, not after
         print(f"codex2claudecode: {problem}", file=sys.stderr)
         return 1

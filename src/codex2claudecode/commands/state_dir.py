@@ -1,31 +1,23 @@
-"""Whether the state directory can keep a new login, asked before a token is issued or spent."""
+"""What to tell a user whose state directory cannot keep a new login, asked before a token is
+issued or spent (`backends.codex.accounts.pasted.check_state_dir`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from codex2claudecode.accounts.files import probe_writable
-
-PROBE_BYTES = 64 * 1024
-"""What the directory must take before a sign-in starts: far more than an account."""
+from codex2claudecode.backends.codex.accounts.pasted import StateUnwritable, check_state_dir
+from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 
 
 def unwritable(
-    directory: Path, *, failing: str = "cannot sign in", again: str = "login"
+    store: CodexAccountStore, *, failing: str = "cannot sign in", again: str = "login"
 ) -> str | None:
-    """Why a new login could not be saved in `directory`, None if it can.
-
-    Args:
-        failing: opens the message ("cannot sign in").
-        again: the command to run once the directory is fixed ("login").
-    """
+    """Why a new login could not be saved in `store`'s directory, None if it can."""
     try:
-        probe_writable(directory, PROBE_BYTES)
-    except OSError as exc:
-        return (
-            f"{failing}: {directory} does not take new files ({exc.strerror or exc}), "
-            "so the new login could not be saved there. Free disk space or make it writable "
-            "(or point CODEX2CLAUDECODE_HOME elsewhere), then run "
-            f"`codex2claudecode {again}` again."
-        )
+        check_state_dir(store)
+    except StateUnwritable as exc:
+        return said(exc, failing, again)
     return None
+
+
+def said(exc: StateUnwritable, failing: str, again: str) -> str:
+    """The message: `failing` opens it, `again` is the command to run once it is fixed."""
+    return f"{failing}: {exc}, then run `codex2claudecode {again}` again."

@@ -8,16 +8,12 @@ thread (`tui.blocking.off_loop`). The sign-in flows that need the network are co
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import assert_never
 
-import aiohttp
-
-from codex2claudecode.backends.codex.accounts import jwt
 from codex2claudecode.backends.codex.accounts.credentials import clean_token
-from codex2claudecode.backends.codex.accounts.oauth import redeem_refresh_token
+from codex2claudecode.backends.codex.accounts.pasted import add_pasted
 from codex2claudecode.backends.codex.accounts.store import CodexAccountStore
 from codex2claudecode.backends.kiro.accounts.credentials import format_expiry, is_region
 from codex2claudecode.backends.kiro.accounts.store import KiroAccountStore
@@ -157,26 +153,15 @@ async def add_codex_tokens(config: Config, values: Mapping[str, str]) -> str:
     """Add a Codex account from a pasted refresh token, checked by spending it once.
 
     Raises:
-        InvalidRequest: a field is missing; AuthenticationFailed: the token was refused.
+        InvalidRequest: a field is missing; AuthenticationFailed: the token was refused;
+        OSError: the state directory takes no files (nothing spent), or the new login could
+            not be saved (its message names the rescue file).
     """
     refresh = clean_token(values.get("refresh_token", ""))
     if not refresh:
         raise InvalidRequest("The refresh token is required.")
-    url = config.openai_token_url
-    async with aiohttp.ClientSession(trust_env=False) as session:
-        creds = await redeem_refresh_token(
-            session, token_url=url, refresh_token=refresh, proxy=config.proxies.for_url(url)
-        )
-    chosen = clean_token(values.get("account_id", ""))
-    account_id = chosen or creds.account_id or jwt.chatgpt_account_id(None, creds.access_token)
-    if not account_id:
-        raise InvalidRequest("Cannot tell which ChatGPT account these tokens belong to.")
-    store = CodexAccountStore.from_config(config)
-    # The grant is spent: the save waits for the file lock in a thread that the exit waits
-    # for too (not `off_loop`'s), so that Ctrl+C meanwhile cannot drop the new tokens.
-    saved = await asyncio.to_thread(
-        store.upsert, replace(creds, account_id=account_id, key=account_id), write_back=True
-    )
+    chosen = clean_token(values.get("account_id", "")) or None
+    saved = await add_pasted(config, refresh, account_id=chosen, access_token=None)
     return f"Added {saved.email or saved.key}; it is now the active Codex account."
 
 
