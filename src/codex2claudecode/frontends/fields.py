@@ -76,3 +76,12 @@ def one_of(choices: Iterable[str]) -> str:
     quoted = [f"'{choice}'" for choice in choices]
     listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
     return f"Input should be {listed}"
+
+
+MAX_SESSION_ID = 128
+"""The longest session / conversation id passed on: it travels upstream in a header."""
+
+
+def usable_session_id(value: str) -> bool:
+    """Whether a client's session id may go upstream as it is: printable ASCII, short."""
+    return len(value) <= MAX_SESSION_ID and value.isascii() and value.isprintable()

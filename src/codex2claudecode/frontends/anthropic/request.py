@@ -15,7 +15,7 @@ import orjson
 from codex2claudecode import errors, ir
 from codex2claudecode.frontends.anthropic import _models as wire
 from codex2claudecode.frontends.anthropic._content import texts, to_messages
-from codex2claudecode.frontends.fields import FieldError, at
+from codex2claudecode.frontends.fields import MAX_SESSION_ID, FieldError, at, usable_session_id
 from codex2claudecode.frontends.json_value import check_json_value
 
 # The billing header carries a per-request hash, so keeping it would defeat prompt caching; the
@@ -37,7 +37,6 @@ _EFFORTS: dict[str, ir.Effort] = {
     "max": "xhigh",
 }
 SESSION_HEADER = "X-Claude-Code-Session-Id"
-MAX_SESSION_ID = 128
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 _WEB_TOOL_TYPE = re.compile(r"web_(search|fetch)_\d+")
 """Anthropic's web server tools: `web_search_20250305`, `web_fetch_20250910`, and later dates."""
@@ -82,7 +81,7 @@ def session_key_from(session_header: str | None, metadata_user_id: str | None) -
 
 
 def _checked_session(session: str, *path: str) -> str:
-    if len(session) > MAX_SESSION_ID or not (session.isascii() and session.isprintable()):
+    if not usable_session_id(session):
         raise FieldError(
             f"the session id must be printable ASCII of at most {MAX_SESSION_ID} characters",
             *path,

@@ -13,9 +13,6 @@ from codex2claudecode.frontends.json_value import check_json_value
 
 __all__ = ["FieldError", "at", "checked_json", "invalid_value", "missing", "unsupported"]
 
-MAX_SESSION_KEY = 128
-"""The longest conversation id we pass on (it travels upstream in a header)."""
-
 
 def missing(*keys: str | int) -> FieldError:
     return FieldError("Missing required parameter: '{path}'.", *keys)
@@ -51,10 +48,10 @@ def checked_json(value: dict[str, object], *keys: str | int) -> dict[str, object
 
 def session_key(value: str, *keys: str) -> str:
     """A client's conversation id, which goes upstream in a header: printable and short."""
-    if len(value) > MAX_SESSION_KEY or not (value.isascii() and value.isprintable()):
+    if not fields.usable_session_id(value):
         raise FieldError(
             f"Invalid '{{path}}': the conversation id must be printable ASCII of at most "
-            f"{MAX_SESSION_KEY} characters.",
+            f"{fields.MAX_SESSION_ID} characters.",
             *keys,
         )
     return value
